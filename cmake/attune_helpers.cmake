@@ -1,0 +1,26 @@
+# attune_module(NAME SOURCES ... DEPS ...): one static library per module,
+# with the repository root and generated headers on its include path.
+set(ATTUNE_MODULES "" CACHE INTERNAL "")
+function(attune_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/attune>)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  set(ATTUNE_MODULES ${ATTUNE_MODULES} ${name} CACHE INTERNAL "")
+endfunction()
+
+# attune_test(NAME SOURCES ... DEPS ...): a GoogleTest binary whose tests
+# are registered with CTest one by one.
+function(attune_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock
+                        GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    ATTUNE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()
