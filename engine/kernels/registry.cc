@@ -4,14 +4,28 @@
 
 namespace attune {
 
-// Each kernel file defines its Register* function(s). Keep one declaration
-// and one table line per op, grouped as the kernel files are.
+// Each kernel file defines its Register* function(s). One declaration and
+// one table line per op, grouped by kernel family (keep groups apart so
+// independent changes merge cleanly).
 
-// fully_connected.cc, batch_matmul.cc, conv2d.cc, depthwise_conv2d.cc,
-// pool2d.cc
+// ---- dense and convolution: fully_connected.cc, batch_matmul.cc,
+// conv2d.cc, depthwise_conv2d.cc, pool2d.cc
 KernelRegistration RegisterFullyConnected();
+// (end dense and convolution)
 
-// binary.cc
+
+// ---- elementwise: binary.cc, unary.cc, comparison.cc, select.cc, cast.cc
+// (end elementwise)
+
+
+// ---- softmax, reductions, indices: softmax.cc, reduce.cc, arg_max.cc,
+// one_hot.cc, zeros_like.cc, dequantize.cc
+// (end softmax, reductions, indices)
+
+
+// ---- shape and data movement: reshape.cc, transpose.cc, concat.cc, ...
+// (end shape and data movement)
+
 
 namespace {
 
@@ -22,10 +36,22 @@ Table BuildTable() {
   auto set = [&t](OpCode op, KernelRegistration r) {
     t[static_cast<int>(op)] = r;
   };
-  // Dense and convolution.
+  // ---- dense and convolution
   set(OpCode::kFullyConnected, RegisterFullyConnected());
+  // (end dense and convolution)
 
-  // Elementwise binary.
+
+  // ---- elementwise
+  // (end elementwise)
+
+
+  // ---- softmax, reductions, indices
+  // (end softmax, reductions, indices)
+
+
+  // ---- shape and data movement
+  // (end shape and data movement)
+
 
   return t;
 }
