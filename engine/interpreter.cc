@@ -33,8 +33,11 @@ absl::StatusOr<std::unique_ptr<Interpreter>> Interpreter::Create(
           "cannot create a pool of ", options.num_threads, " threads"));
     }
   }
+  ATTUNE_ASSIGN_OR_RETURN(interpreter->variables_,
+                          VariableStore::Create(interpreter->model_));
   PlanOptions plan_options;
   plan_options.thread_pool = interpreter->thread_pool_;
+  plan_options.variables = interpreter->variables_.get();
   const auto& signatures = interpreter->model_->graph().signatures;
   for (int s = 0; s < static_cast<int>(signatures.size()); ++s) {
     ATTUNE_ASSIGN_OR_RETURN(

@@ -10,6 +10,7 @@
 #include "engine/model.h"
 #include "pthreadpool.h"
 #include "signatures/signature_runner.h"
+#include "variables/variable_store.h"
 
 namespace attune {
 
@@ -19,7 +20,8 @@ struct InterpreterOptions {
   int num_threads = 1;
 };
 
-// Runs the signatures of one model. Owns one thread pool and one
+// Runs the signatures of one model. Owns one thread pool, the resource
+// variables (shared by all signatures, initialized once at Create), and one
 // SignatureRunner per signature; every signature is planned at Create (with
 // dynamic dims = 1), so a model whose ops have wrong dtypes or shapes fails
 // here with an error naming the node.
@@ -44,6 +46,12 @@ class Interpreter {
   // an unknown key (the message lists the known ones).
   absl::StatusOr<SignatureRunner*> GetSignatureRunner(absl::string_view key);
 
+  // The resource variables: read and write them by name between calls.
+  VariableStore& variables() { return *variables_; }
+  const VariableStore& variables() const { return *variables_; }
+  // Re-runs every variable's initializer.
+  absl::Status ResetVariables() { return variables_->ResetAll(); }
+
   const Model& model() const { return *model_; }
   int num_threads() const { return options_.num_threads; }
 
@@ -54,6 +62,7 @@ class Interpreter {
   std::shared_ptr<const Model> model_;
   InterpreterOptions options_;
   pthreadpool_t thread_pool_ = nullptr;
+  std::unique_ptr<VariableStore> variables_;
   std::vector<std::unique_ptr<SignatureRunner>> runners_;
 };
 

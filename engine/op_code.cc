@@ -36,6 +36,18 @@ absl::string_view OpName(OpCode code) {
                                                : absl::string_view("invalid");
 }
 
+bool IsStateful(OpCode code) {
+  switch (code) {
+    case OpCode::kReadVariable:
+    case OpCode::kAssignVariable:
+    case OpCode::kAssignAddVariable:
+    case OpCode::kAssignSubVariable:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::StatusOr<OpCode> ParseOpCode(absl::string_view name) {
   for (int i = 0; i < kNumOpCodes; ++i) {
     if (kOpInfos[i].name == name) return static_cast<OpCode>(i);

@@ -24,13 +24,17 @@ struct OpInfo {
   absl::string_view name;  // "conv2d"
   int min_inputs;
   int max_inputs;          // -1: variadic
-  int num_outputs;         // -1: variadic (at least one)
+  int num_outputs;         // -1: variadic (at least one); 0: side effect only
 };
 
 // REQUIRES: IsValidOpCode(code).
 const OpInfo& GetOpInfo(OpCode code);
 bool IsValidOpCode(int value);
 absl::string_view OpName(OpCode code);
+
+// True for ops that read or write interpreter state (resource variables).
+// They are never folded at prepare time and never pruned.
+bool IsStateful(OpCode code);
 
 // Inverse of OpName. NotFound for an unknown name.
 absl::StatusOr<OpCode> ParseOpCode(absl::string_view name);

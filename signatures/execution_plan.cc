@@ -107,9 +107,11 @@ absl::Status ExecutionPlan::Prepare() {
   static_values_.clear();
   static_bytes_ = 0;
   num_folded_ = 0;
+  num_aliased_reads_ = 0;
 
   // 1. Tensors: constants point into the model; inputs take their shapes.
   std::vector<bool> defined(tensors_.size(), false);
+  aliased_.assign(tensors_.size(), false);
   for (size_t t = 0; t < tensors_.size(); ++t) {
     const TensorInfo& info = subgraph_->tensors[t];
     Tensor& tensor = tensors_[t];
@@ -160,6 +162,7 @@ absl::Status ExecutionPlan::Prepare() {
           "\" is never computed"));
     }
   }
+  AliasVariableReads();
   PlanMemory();
   prepared_ = true;
   return absl::OkStatus();
@@ -191,6 +194,7 @@ absl::Status ExecutionPlan::PrepareNode(int n, std::vector<size_t>& scratch) {
                                  0,
                                  options_.thread_pool,
                                  step.op_data,
+                                 options_.variables,
                                  &descriptions_[n]};
   NodeContext ctx(bindings, &scratch);
   ATTUNE_RETURN_IF_ERROR(kernel->prepare(ctx));
@@ -223,6 +227,7 @@ absl::Status ExecutionPlan::PrepareNode(int n, std::vector<size_t>& scratch) {
     if (in != nullptr && !in->is_static) foldable = false;
   }
   if (node.op == OpCode::kShape) foldable = true;  // needs shapes only
+  if (IsStateful(node.op)) foldable = false;       // runs at every Invoke
   if (foldable && output_bytes <= kMaxFoldBytes) {
     return FoldNode(n, scratch, step.op_data);
   }
@@ -260,10 +265,60 @@ absl::Status ExecutionPlan::FoldNode(int n, absl::Span<const size_t> scratch,
                                  static_cast<int>(scratch_ptrs.size()),
                                  options_.thread_pool,
                                  op_data,
+                                 options_.variables,
                                  &descriptions_[n]};
   NodeContext ctx(bindings, nullptr);
   ++num_folded_;
   return FindKernel(node.op)->eval(ctx);
+}
+
+void ExecutionPlan::AliasVariableReads() {
+  // 1. Last step reading each tensor; signature outputs are never aliased
+  //    (a later signature could change them under the caller).
+  const int num_steps = static_cast<int>(steps_.size());
+  std::vector<int> last_read(tensors_.size(), -1);
+  for (int s = 0; s < num_steps; ++s) {
+    for (int t : subgraph_->nodes[steps_[s].node].inputs) {
+      if (t != -1) last_read[t] = s;
+    }
+  }
+  for (const SignatureIo& io : signature_->outputs) last_read[io.tensor] = -2;
+  // 2. A read is aliased when no assign to its variable runs while its
+  //    output is live.
+  std::vector<bool> alias(num_steps, false);
+  for (int s = 0; s < num_steps; ++s) {
+    const Node& node = subgraph_->nodes[steps_[s].node];
+    if (node.op != OpCode::kReadVariable || last_read[node.outputs[0]] == -2) {
+      continue;
+    }
+    const int64_t variable = node.attrs.GetIntOr("variable", -1).value_or(-1);
+    bool written = false;
+    for (int later = s + 1; later <= last_read[node.outputs[0]]; ++later) {
+      const Node& other = subgraph_->nodes[steps_[later].node];
+      if (IsStateful(other.op) && other.op != OpCode::kReadVariable &&
+          other.attrs.GetIntOr("variable", -1).value_or(-1) == variable) {
+        written = true;
+        break;
+      }
+    }
+    alias[s] = !written;
+  }
+  // 3. Aliased outputs point at the variable; their steps are dropped.
+  int kept = 0;
+  for (int s = 0; s < num_steps; ++s) {
+    if (!alias[s]) {
+      if (kept != s) steps_[kept] = std::move(steps_[s]);
+      ++kept;
+      continue;
+    }
+    const Node& node = subgraph_->nodes[steps_[s].node];
+    const int64_t variable = node.attrs.GetIntOr("variable", -1).value_or(-1);
+    Tensor& out = tensors_[node.outputs[0]];
+    out.data = options_.variables->tensor(static_cast<int>(variable)).data;
+    aliased_[node.outputs[0]] = true;
+    ++num_aliased_reads_;
+  }
+  steps_.resize(kept);
 }
 
 void ExecutionPlan::PlanMemory() {
@@ -274,7 +329,7 @@ void ExecutionPlan::PlanMemory() {
   // Tensor index -> request index.
   std::vector<int> request_of(tensors_.size(), -1);
   auto touch = [&](int t, int step) {
-    if (tensors_[t].is_static) return;
+    if (tensors_[t].is_static || aliased_[t]) return;
     if (request_of[t] == -1) {
       request_of[t] = static_cast<int>(requests_.size());
       requests_.push_back({tensors_[t].bytes, step, step});
@@ -350,6 +405,7 @@ absl::Status ExecutionPlan::Invoke() {
                                    static_cast<int>(step.scratch.size()),
                                    options_.thread_pool,
                                    step.op_data,
+                                   options_.variables,
                                    &descriptions_[step.node]};
     NodeContext ctx(bindings, nullptr);
     ATTUNE_RETURN_IF_ERROR(step.kernel->eval(ctx));

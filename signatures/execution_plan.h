@@ -23,6 +23,9 @@ struct PlanOptions {
   // Check each computed tensor against its declared dtype and static dims.
   // Off only for shape inference (ModelBuilder), where nothing is declared.
   bool check_declared = true;
+  // The interpreter's variables, read and written by variable ops. Not
+  // owned; must outlive the plan. nullptr: the plan may not use variables.
+  VariableStore* variables = nullptr;
 };
 
 // The prepared, memory-planned execution of one signature.
@@ -37,6 +40,9 @@ struct PlanOptions {
 //     in one arena.
 //  3. AllocateTensors grows the arena if needed and binds data pointers.
 //  4. Invoke runs the steps' Eval functions and allocates nothing.
+// A read_variable whose output no later assign to the same variable can
+// change while it is live is not run at all: its output aliases the
+// variable's buffer (zero-copy).
 //
 // Owns its tensors, arena and folded values; holds a reference to the model,
 // whose constant buffers it reads in place. Not thread-safe.
@@ -86,6 +92,8 @@ class ExecutionPlan {
   // Nodes that run at Invoke; nodes folded at prepare time.
   int num_steps() const;
   int num_folded() const { return num_folded_; }
+  // read_variable nodes replaced by zero-copy views of the variable.
+  int num_aliased_reads() const { return num_aliased_reads_; }
   // Ops per step, for `attune info` and delegates.
   OpCode step_op(int step) const;
   // ASCII map of the arena (see memory_planner.h).
@@ -105,6 +113,7 @@ class ExecutionPlan {
   absl::Status PrepareNode(int node_index, std::vector<size_t>& scratch);
   absl::Status FoldNode(int node_index, absl::Span<const size_t> scratch,
                         void* op_data);
+  void AliasVariableReads();
   void PlanMemory();
 
   std::shared_ptr<const Model> model_;
@@ -114,12 +123,14 @@ class ExecutionPlan {
   PlanOptions options_;
 
   std::vector<Tensor> tensors_;
+  std::vector<bool> aliased_;  // tensor is a zero-copy view of a variable
   std::vector<Shape> input_shapes_;
   std::vector<std::string> descriptions_;  // per node, for error messages
   std::vector<Step> steps_;
   std::vector<std::unique_ptr<uint8_t, void (*)(void*)>> static_values_;
   size_t static_bytes_ = 0;
   int num_folded_ = 0;
+  int num_aliased_reads_ = 0;
 
   // Arena planning: request i is tensor request_tensor_[i] (or scratch when
   // -1, owned by step request_step_[i]).

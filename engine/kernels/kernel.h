@@ -26,6 +26,7 @@
 #include "engine/op_code.h"
 #include "engine/tensor.h"
 #include "pthreadpool.h"
+#include "variables/variable_store.h"
 
 namespace attune {
 
@@ -52,6 +53,7 @@ class NodeContext {
     int num_scratch;
     pthreadpool_t thread_pool;  // may be nullptr: run on the caller's thread
     void* op_data;              // kOpDataBytes, 64-byte aligned, per node
+    VariableStore* variables;   // the interpreter's variables; may be nullptr
     const std::string* description;  // "conv2d node #3 (signature \"infer\")"
   };
 
@@ -95,6 +97,9 @@ class NodeContext {
     static_assert(std::is_trivially_copyable_v<T>, "op data must be POD-like");
     return *static_cast<T*>(b_.op_data);
   }
+
+  // The interpreter's resource variables (nullptr when the plan has none).
+  VariableStore* variables() const { return b_.variables; }
 
   pthreadpool_t thread_pool() const { return b_.thread_pool; }
   size_t num_threads() const {

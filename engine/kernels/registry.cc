@@ -23,6 +23,12 @@ KernelRegistration RegisterFullyConnected();
 // (end softmax, reductions, indices)
 
 
+// ---- variables: variable_ops.cc
+KernelRegistration RegisterReadVariable();
+KernelRegistration RegisterAssignVariable();
+// (end variables)
+
+
 // ---- shape and data movement: reshape.cc, transpose.cc, concat.cc, ...
 // (end shape and data movement)
 
@@ -47,6 +53,14 @@ Table BuildTable() {
 
   // ---- softmax, reductions, indices
   // (end softmax, reductions, indices)
+
+
+  // ---- variables
+  set(OpCode::kReadVariable, RegisterReadVariable());
+  set(OpCode::kAssignVariable, RegisterAssignVariable());
+  set(OpCode::kAssignAddVariable, RegisterAssignVariable());
+  set(OpCode::kAssignSubVariable, RegisterAssignVariable());
+  // (end variables)
 
 
   // ---- shape and data movement
