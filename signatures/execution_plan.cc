@@ -356,7 +356,10 @@ void ExecutionPlan::PlanMemory() {
   }
   for (const SignatureIo& io : signature_->outputs) {
     touch(io.tensor, std::max(num_steps - 1, 0));
-    requests_[request_of[io.tensor]].last_use = num_steps;
+    // Static (folded or constant) and aliased outputs need no arena space.
+    if (request_of[io.tensor] != -1) {
+      requests_[request_of[io.tensor]].last_use = num_steps;
+    }
   }
   arena_plan_ = PlanArena(requests_);
 }
