@@ -42,6 +42,10 @@ bool IsStateful(OpCode code) {
     case OpCode::kAssignVariable:
     case OpCode::kAssignAddVariable:
     case OpCode::kAssignSubVariable:
+    case OpCode::kSgdUpdate:
+    case OpCode::kAdamUpdate:
+    case OpCode::kRmspropUpdate:
+    case OpCode::kAdagradUpdate:
       return true;
     default:
       return false;

@@ -29,6 +29,16 @@ KernelRegistration RegisterAssignVariable();
 // (end variables)
 
 
+// ---- training: activation_grad.cc, broadcast_to.cc,
+// softmax_cross_entropy.cc, optimizer_updates.cc
+KernelRegistration RegisterActivationGrad();
+KernelRegistration RegisterBroadcastTo();
+KernelRegistration RegisterSumToShape();
+KernelRegistration RegisterSoftmaxCrossEntropy();
+KernelRegistration RegisterOptimizerUpdate();
+// (end training)
+
+
 // ---- shape and data movement: reshape.cc, transpose.cc, concat.cc, ...
 // (end shape and data movement)
 
@@ -61,6 +71,24 @@ Table BuildTable() {
   set(OpCode::kAssignAddVariable, RegisterAssignVariable());
   set(OpCode::kAssignSubVariable, RegisterAssignVariable());
   // (end variables)
+
+
+  // ---- training
+  for (OpCode op : {OpCode::kReluGrad, OpCode::kRelu6Grad,
+                    OpCode::kLeakyReluGrad, OpCode::kEluGrad,
+                    OpCode::kHardSwishGrad, OpCode::kGeluGrad,
+                    OpCode::kSigmoidGrad, OpCode::kTanhGrad}) {
+    set(op, RegisterActivationGrad());
+  }
+  set(OpCode::kBroadcastTo, RegisterBroadcastTo());
+  set(OpCode::kSumToShape, RegisterSumToShape());
+  set(OpCode::kSparseSoftmaxCrossEntropy, RegisterSoftmaxCrossEntropy());
+  set(OpCode::kSoftmaxCrossEntropy, RegisterSoftmaxCrossEntropy());
+  for (OpCode op : {OpCode::kSgdUpdate, OpCode::kAdamUpdate,
+                    OpCode::kRmspropUpdate, OpCode::kAdagradUpdate}) {
+    set(op, RegisterOptimizerUpdate());
+  }
+  // (end training)
 
 
   // ---- shape and data movement
