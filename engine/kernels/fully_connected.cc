@@ -68,21 +68,26 @@ absl::Status Eval(NodeContext& ctx) {
   args.ldb = n;
   args.c = y.data_as<float>();
   args.ldc = n;
-  if (ctx.has_input(2)) {
-    // Start from the bias and accumulate the product onto it.
-    const float* bias = ctx.input(2).data_as<float>();
-    float* out = y.data_as<float>();
-    for (int64_t row = 0; row < m; ++row) {
-      std::copy(bias, bias + n, out + row * n);
-    }
-    args.beta = 1.0f;
+  if (ctx.has_input(2)) args.bias = ctx.input(2).data_as<float>();
+  // relu and relu6 are fused into the GEMM's epilogue; the others run after.
+  const FusedActivation activation = ctx.op_data<OpData>().activation;
+  bool fused = true;
+  switch (activation) {
+    case FusedActivation::kNone:
+      break;
+    case FusedActivation::kRelu:
+      args.clamp_min = 0.0f;
+      break;
+    case FusedActivation::kRelu6:
+      args.clamp_min = 0.0f;
+      args.clamp_max = 6.0f;
+      break;
+    default:
+      fused = false;
+      break;
   }
-  if (k == 0 && !ctx.has_input(2)) {
-    std::fill(y.data_as<float>(), y.data_as<float>() + m * n, 0.0f);
-  } else if (k > 0) {
-    Gemm(args, ctx.scratch(0), ctx.thread_pool());
-  }
-  ApplyActivation(ctx.op_data<OpData>().activation, y.data_as<float>(), m * n);
+  Gemm(args, ctx.scratch(0), ctx.thread_pool());
+  if (!fused) ApplyActivation(activation, y.data_as<float>(), m * n);
   return absl::OkStatus();
 }
 
