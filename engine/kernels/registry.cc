@@ -11,6 +11,7 @@ namespace attune {
 // ---- dense and convolution: fully_connected.cc, batch_matmul.cc,
 // conv2d.cc, depthwise_conv2d.cc, pool2d.cc
 KernelRegistration RegisterFullyConnected();
+KernelRegistration RegisterConv2d();
 // (end dense and convolution)
 
 
@@ -38,6 +39,7 @@ Table BuildTable() {
   };
   // ---- dense and convolution
   set(OpCode::kFullyConnected, RegisterFullyConnected());
+  set(OpCode::kConv2d, RegisterConv2d());
   // (end dense and convolution)
 
 
