@@ -12,6 +12,7 @@ namespace attune {
 // conv2d.cc, depthwise_conv2d.cc, pool2d.cc
 KernelRegistration RegisterFullyConnected();
 KernelRegistration RegisterConv2d();
+KernelRegistration RegisterDepthwiseConv2d();
 // (end dense and convolution)
 
 
@@ -40,6 +41,7 @@ Table BuildTable() {
   // ---- dense and convolution
   set(OpCode::kFullyConnected, RegisterFullyConnected());
   set(OpCode::kConv2d, RegisterConv2d());
+  set(OpCode::kDepthwiseConv2d, RegisterDepthwiseConv2d());
   // (end dense and convolution)
 
 
