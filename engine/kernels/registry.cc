@@ -13,6 +13,8 @@ namespace attune {
 KernelRegistration RegisterFullyConnected();
 KernelRegistration RegisterConv2d();
 KernelRegistration RegisterDepthwiseConv2d();
+KernelRegistration RegisterMaxPool2d();
+KernelRegistration RegisterAvgPool2d();
 // (end dense and convolution)
 
 
@@ -42,6 +44,8 @@ Table BuildTable() {
   set(OpCode::kFullyConnected, RegisterFullyConnected());
   set(OpCode::kConv2d, RegisterConv2d());
   set(OpCode::kDepthwiseConv2d, RegisterDepthwiseConv2d());
+  set(OpCode::kMaxPool2d, RegisterMaxPool2d());
+  set(OpCode::kAvgPool2d, RegisterAvgPool2d());
   // (end dense and convolution)
 
 
