@@ -11,6 +11,7 @@ namespace attune {
 // ---- dense and convolution: fully_connected.cc, batch_matmul.cc,
 // conv2d.cc, depthwise_conv2d.cc, pool2d.cc
 KernelRegistration RegisterFullyConnected();
+KernelRegistration RegisterBatchMatMul();
 KernelRegistration RegisterConv2d();
 KernelRegistration RegisterDepthwiseConv2d();
 KernelRegistration RegisterMaxPool2d();
@@ -42,6 +43,7 @@ Table BuildTable() {
   };
   // ---- dense and convolution
   set(OpCode::kFullyConnected, RegisterFullyConnected());
+  set(OpCode::kBatchMatMul, RegisterBatchMatMul());
   set(OpCode::kConv2d, RegisterConv2d());
   set(OpCode::kDepthwiseConv2d, RegisterDepthwiseConv2d());
   set(OpCode::kMaxPool2d, RegisterMaxPool2d());
