@@ -11,6 +11,11 @@ namespace attune {
 // ---- dense and convolution: fully_connected.cc, batch_matmul.cc,
 // conv2d.cc, depthwise_conv2d.cc, pool2d.cc
 KernelRegistration RegisterFullyConnected();
+KernelRegistration RegisterBatchMatMul();
+KernelRegistration RegisterConv2d();
+KernelRegistration RegisterDepthwiseConv2d();
+KernelRegistration RegisterMaxPool2d();
+KernelRegistration RegisterAvgPool2d();
 // (end dense and convolution)
 
 
@@ -54,6 +59,11 @@ Table BuildTable() {
   };
   // ---- dense and convolution
   set(OpCode::kFullyConnected, RegisterFullyConnected());
+  set(OpCode::kBatchMatMul, RegisterBatchMatMul());
+  set(OpCode::kConv2d, RegisterConv2d());
+  set(OpCode::kDepthwiseConv2d, RegisterDepthwiseConv2d());
+  set(OpCode::kMaxPool2d, RegisterMaxPool2d());
+  set(OpCode::kAvgPool2d, RegisterAvgPool2d());
   // (end dense and convolution)
 
 

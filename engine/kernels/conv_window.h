@@ -1,0 +1,97 @@
+#ifndef ATTUNE_ENGINE_KERNELS_CONV_WINDOW_H_
+#define ATTUNE_ENGINE_KERNELS_CONV_WINDOW_H_
+
+// Sliding-window geometry shared by conv2d, depthwise_conv2d, max_pool2d and
+// avg_pool2d (NHWC): attribute parsing for strides / dilations / ksize /
+// padding and the output size and leading padding of one spatial axis.
+// Prepare-time helpers only (they may allocate).
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "engine/kernels/kernel.h"
+
+namespace attune {
+
+enum class WindowPadding { kValid, kSame };
+
+// Reads string attribute "padding" ("valid" when absent, else "same" or
+// "valid"). InvalidArgument naming the node for anything else.
+inline absl::StatusOr<WindowPadding> GetWindowPadding(const NodeContext& ctx) {
+  absl::StatusOr<std::string> padding =
+      ctx.attrs().GetStringOr("padding", "valid");
+  if (!padding.ok()) return ctx.Annotate(padding.status());
+  if (*padding == "valid") return WindowPadding::kValid;
+  if (*padding == "same") return WindowPadding::kSame;
+  return ctx.InvalidArgument(absl::StrCat(
+      "unknown padding \"", *padding, "\" (expected \"same\" or \"valid\")"));
+}
+
+// Reads ints attribute `name` as a [h, w] pair of values >= 1. When absent:
+// `dflt` if given, else InvalidArgument ("required").
+inline absl::Status GetWindowPair(const NodeContext& ctx,
+                                  absl::string_view name, const int64_t* dflt,
+                                  int64_t pair[2]) {
+  if (!ctx.attrs().Has(name)) {
+    if (dflt == nullptr) {
+      return ctx.InvalidArgument(
+          absl::StrCat("attribute \"", name, "\" is required"));
+    }
+    pair[0] = dflt[0];
+    pair[1] = dflt[1];
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<int64_t>> values = ctx.attrs().GetInts(name);
+  if (!values.ok()) return ctx.Annotate(values.status());
+  if (values->size() != 2 || (*values)[0] < 1 || (*values)[1] < 1) {
+    std::string shown;
+    for (int64_t v : *values)
+      absl::StrAppend(&shown, shown.empty() ? "" : ",", v);
+    return ctx.InvalidArgument(absl::StrCat(
+        "attribute \"", name, "\" must be two values >= 1, got [", shown, "]"));
+  }
+  pair[0] = (*values)[0];
+  pair[1] = (*values)[1];
+  return absl::OkStatus();
+}
+
+// One spatial axis of a window op.
+struct WindowAxis {
+  int64_t out = 0;         // output size
+  int64_t pad_before = 0;  // implicit zero rows/columns before the input
+};
+
+// TensorFlow's rule: VALID out = ceil((in - eff + 1) / stride) where
+// eff = (k - 1) * dilation + 1 (InvalidArgument when eff > in); SAME out =
+// ceil(in / stride) with total padding max((out-1)*stride + eff - in, 0),
+// the smaller half before and the extra one after.
+inline absl::StatusOr<WindowAxis> ComputeWindowAxis(
+    const NodeContext& ctx, absl::string_view axis, int64_t in, int64_t k,
+    int64_t stride, int64_t dilation, WindowPadding padding) {
+  const int64_t eff = (k - 1) * dilation + 1;
+  WindowAxis result;
+  if (padding == WindowPadding::kValid) {
+    if (eff > in) {
+      return ctx.InvalidArgument(
+          absl::StrCat("VALID window of ", axis, " extent ", eff, " (kernel ",
+                       k, ", dilation ", dilation,
+                       ") is larger than the input ", axis, " ", in));
+    }
+    result.out = (in - eff) / stride + 1;
+    return result;
+  }
+  result.out = (in + stride - 1) / stride;
+  const int64_t total =
+      std::max<int64_t>((result.out - 1) * stride + eff - in, 0);
+  result.pad_before = total / 2;
+  return result;
+}
+
+}  // namespace attune
+
+#endif  // ATTUNE_ENGINE_KERNELS_CONV_WINDOW_H_
