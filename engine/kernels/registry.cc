@@ -20,6 +20,13 @@ KernelRegistration RegisterFullyConnected();
 
 // ---- softmax, reductions, indices: softmax.cc, reduce.cc, arg_max.cc,
 // one_hot.cc, zeros_like.cc, dequantize.cc
+KernelRegistration RegisterSoftmax();
+KernelRegistration RegisterLogSoftmax();
+KernelRegistration RegisterSum();
+KernelRegistration RegisterMean();
+KernelRegistration RegisterReduceMax();
+KernelRegistration RegisterReduceMin();
+KernelRegistration RegisterReduceProd();
 // (end softmax, reductions, indices)
 
 
@@ -46,6 +53,13 @@ Table BuildTable() {
 
 
   // ---- softmax, reductions, indices
+  set(OpCode::kSoftmax, RegisterSoftmax());
+  set(OpCode::kLogSoftmax, RegisterLogSoftmax());
+  set(OpCode::kSum, RegisterSum());
+  set(OpCode::kMean, RegisterMean());
+  set(OpCode::kReduceMax, RegisterReduceMax());
+  set(OpCode::kReduceMin, RegisterReduceMin());
+  set(OpCode::kReduceProd, RegisterReduceProd());
   // (end softmax, reductions, indices)
 
 
