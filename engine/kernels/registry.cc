@@ -27,6 +27,9 @@ KernelRegistration RegisterMean();
 KernelRegistration RegisterReduceMax();
 KernelRegistration RegisterReduceMin();
 KernelRegistration RegisterReduceProd();
+KernelRegistration RegisterArgMax();
+KernelRegistration RegisterOneHot();
+KernelRegistration RegisterZerosLike();
 // (end softmax, reductions, indices)
 
 
@@ -60,6 +63,9 @@ Table BuildTable() {
   set(OpCode::kReduceMax, RegisterReduceMax());
   set(OpCode::kReduceMin, RegisterReduceMin());
   set(OpCode::kReduceProd, RegisterReduceProd());
+  set(OpCode::kArgMax, RegisterArgMax());
+  set(OpCode::kOneHot, RegisterOneHot());
+  set(OpCode::kZerosLike, RegisterZerosLike());
   // (end softmax, reductions, indices)
 
 
