@@ -30,6 +30,7 @@ KernelRegistration RegisterReduceProd();
 KernelRegistration RegisterArgMax();
 KernelRegistration RegisterOneHot();
 KernelRegistration RegisterZerosLike();
+KernelRegistration RegisterDequantize();
 // (end softmax, reductions, indices)
 
 
@@ -66,6 +67,7 @@ Table BuildTable() {
   set(OpCode::kArgMax, RegisterArgMax());
   set(OpCode::kOneHot, RegisterOneHot());
   set(OpCode::kZerosLike, RegisterZerosLike());
+  set(OpCode::kDequantize, RegisterDequantize());
   // (end softmax, reductions, indices)
 
 
