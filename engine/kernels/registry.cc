@@ -25,6 +25,17 @@ KernelRegistration RegisterAvgPool2d();
 
 // ---- softmax, reductions, indices: softmax.cc, reduce.cc, arg_max.cc,
 // one_hot.cc, zeros_like.cc, dequantize.cc
+KernelRegistration RegisterSoftmax();
+KernelRegistration RegisterLogSoftmax();
+KernelRegistration RegisterSum();
+KernelRegistration RegisterMean();
+KernelRegistration RegisterReduceMax();
+KernelRegistration RegisterReduceMin();
+KernelRegistration RegisterReduceProd();
+KernelRegistration RegisterArgMax();
+KernelRegistration RegisterOneHot();
+KernelRegistration RegisterZerosLike();
+KernelRegistration RegisterDequantize();
 // (end softmax, reductions, indices)
 
 
@@ -72,6 +83,17 @@ Table BuildTable() {
 
 
   // ---- softmax, reductions, indices
+  set(OpCode::kSoftmax, RegisterSoftmax());
+  set(OpCode::kLogSoftmax, RegisterLogSoftmax());
+  set(OpCode::kSum, RegisterSum());
+  set(OpCode::kMean, RegisterMean());
+  set(OpCode::kReduceMax, RegisterReduceMax());
+  set(OpCode::kReduceMin, RegisterReduceMin());
+  set(OpCode::kReduceProd, RegisterReduceProd());
+  set(OpCode::kArgMax, RegisterArgMax());
+  set(OpCode::kOneHot, RegisterOneHot());
+  set(OpCode::kZerosLike, RegisterZerosLike());
+  set(OpCode::kDequantize, RegisterDequantize());
   // (end softmax, reductions, indices)
 
 

@@ -4,21 +4,90 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
+#include "signatures/execution_plan.h"
 
 namespace attune::testing {
 
 OpTester& OpTester::Omitted() {
-  inputs_.push_back({DType::kFloat32, {}, {}, false, true});
+  inputs_.push_back({DType::kFloat32, {}, {}, false, true, std::nullopt});
   return *this;
 }
 
 OpTester& OpTester::AddInput(DType dtype, Shape shape,
                              std::vector<uint8_t> bytes, bool constant) {
-  inputs_.push_back({dtype, std::move(shape), std::move(bytes), constant, false});
+  inputs_.push_back({dtype, std::move(shape), std::move(bytes), constant, false,
+                     std::nullopt});
   return *this;
 }
 
-absl::Status OpTester::Run() {
+OpTester& OpTester::Quantize(Quantization quantization) {
+  if (!inputs_.empty()) inputs_.back().quantization = std::move(quantization);
+  return *this;
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> OpTester::BuildQuantizedModel()
+    const {
+  Graph graph;
+  graph.description = "op test";
+  graph.subgraphs.emplace_back();
+  Subgraph& subgraph = graph.subgraphs.back();
+  subgraph.name = "main";
+  Signature signature;
+  signature.key = "run";
+  Node node;
+  node.op = op_;
+  node.attrs = attrs_;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const PendingInput& in = inputs_[i];
+    if (in.omitted) {
+      node.inputs.push_back(-1);
+      continue;
+    }
+    TensorInfo info;
+    info.name = absl::StrCat("in", i);
+    info.dtype = in.dtype;
+    info.shape = in.shape;
+    info.quantization = in.quantization;
+    const int t = static_cast<int>(subgraph.tensors.size());
+    if (in.constant) {
+      graph.buffers.push_back(ConstantBuffer::Copy(in.bytes));
+      info.buffer = static_cast<int>(graph.buffers.size()) - 1;
+    } else {
+      signature.inputs.push_back({info.name, t});
+    }
+    subgraph.tensors.push_back(std::move(info));
+    node.inputs.push_back(t);
+  }
+  for (int i = 0; i < num_outputs_; ++i) {
+    TensorInfo info;
+    info.name = absl::StrCat("out", i);
+    const int t = static_cast<int>(subgraph.tensors.size());
+    subgraph.tensors.push_back(std::move(info));
+    node.outputs.push_back(t);
+    signature.outputs.push_back({absl::StrCat("out", i), t});
+  }
+  subgraph.nodes.push_back(std::move(node));
+  graph.signatures.push_back(std::move(signature));
+
+  // Shape inference: prepare once without declared outputs, then declare
+  // what the kernel computed.
+  ATTUNE_ASSIGN_OR_RETURN(std::shared_ptr<const Model> draft,
+                          Model::FromGraph(graph));
+  PlanOptions options;
+  options.check_declared = false;
+  ATTUNE_ASSIGN_OR_RETURN(std::unique_ptr<ExecutionPlan> plan,
+                          ExecutionPlan::Create(draft, 0, options));
+  for (int t : subgraph.nodes[0].outputs) {
+    subgraph.tensors[t].dtype = plan->tensor(t).dtype;
+    subgraph.tensors[t].shape = plan->tensor(t).shape;
+  }
+  return Model::FromGraph(std::move(graph));
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> OpTester::BuildModel() const {
+  for (const PendingInput& in : inputs_) {
+    if (in.quantization.has_value()) return BuildQuantizedModel();
+  }
   ModelBuilder builder("op test");
   std::vector<int> handles;
   std::vector<std::pair<std::string, int>> signature_inputs;
@@ -40,8 +109,11 @@ absl::Status OpTester::Run() {
     signature_outputs.emplace_back(absl::StrCat("out", i), outputs[i]);
   }
   builder.AddSignature("run", signature_inputs, signature_outputs);
-  ATTUNE_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model,
-                          builder.BuildModel());
+  return builder.BuildModel();
+}
+
+absl::Status OpTester::Run() {
+  ATTUNE_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, BuildModel());
   InterpreterOptions options;
   options.num_threads = threads_;
   ATTUNE_ASSIGN_OR_RETURN(interpreter_, Interpreter::Create(model, options));

@@ -14,10 +14,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "builder/model_builder.h"
 #include "engine/interpreter.h"
@@ -40,6 +42,18 @@ class OpTester {
   }
   // An omitted optional input.
   OpTester& Omitted();
+  // Inputs given as raw bytes, for dtypes without a C++ element type
+  // (float16 as uint16 bit patterns).
+  OpTester& RawInput(DType dtype, Shape shape, std::vector<uint8_t> bytes) {
+    return AddInput(dtype, std::move(shape), std::move(bytes), false);
+  }
+  OpTester& RawConst(DType dtype, Shape shape, std::vector<uint8_t> bytes) {
+    return AddInput(dtype, std::move(shape), std::move(bytes), true);
+  }
+  // Attaches quantization parameters to the most recently added input.
+  // Such a model is assembled directly as a Graph (ModelBuilder cannot carry
+  // quantization through its shape inference).
+  OpTester& Quantize(Quantization quantization);
 
   OpTester& Attr(absl::string_view name, AttrValue value) {
     attrs_.Set(name, std::move(value));
@@ -88,6 +102,7 @@ class OpTester {
     std::vector<uint8_t> bytes;
     bool constant;
     bool omitted;
+    std::optional<Quantization> quantization;
   };
 
   template <typename T>
@@ -98,6 +113,10 @@ class OpTester {
   }
   OpTester& AddInput(DType dtype, Shape shape, std::vector<uint8_t> bytes,
                      bool constant);
+  // The one-op model: through ModelBuilder, or as a hand-built Graph when an
+  // input carries quantization.
+  absl::StatusOr<std::shared_ptr<const Model>> BuildModel() const;
+  absl::StatusOr<std::shared_ptr<const Model>> BuildQuantizedModel() const;
 
   OpCode op_;
   Attributes attrs_;
