@@ -15,6 +15,14 @@ KernelRegistration RegisterFullyConnected();
 
 
 // ---- elementwise: binary.cc, unary.cc, comparison.cc, select.cc, cast.cc
+KernelRegistration RegisterAdd();
+KernelRegistration RegisterSub();
+KernelRegistration RegisterMul();
+KernelRegistration RegisterDiv();
+KernelRegistration RegisterMaximum();
+KernelRegistration RegisterMinimum();
+KernelRegistration RegisterPow();
+KernelRegistration RegisterSquaredDifference();
 // (end elementwise)
 
 
@@ -42,6 +50,14 @@ Table BuildTable() {
 
 
   // ---- elementwise
+  set(OpCode::kAdd, RegisterAdd());
+  set(OpCode::kSub, RegisterSub());
+  set(OpCode::kMul, RegisterMul());
+  set(OpCode::kDiv, RegisterDiv());
+  set(OpCode::kMaximum, RegisterMaximum());
+  set(OpCode::kMinimum, RegisterMinimum());
+  set(OpCode::kPow, RegisterPow());
+  set(OpCode::kSquaredDifference, RegisterSquaredDifference());
   // (end elementwise)
 
 
