@@ -23,6 +23,21 @@ KernelRegistration RegisterMaximum();
 KernelRegistration RegisterMinimum();
 KernelRegistration RegisterPow();
 KernelRegistration RegisterSquaredDifference();
+KernelRegistration RegisterRelu();
+KernelRegistration RegisterRelu6();
+KernelRegistration RegisterLeakyRelu();
+KernelRegistration RegisterSigmoid();
+KernelRegistration RegisterTanh();
+KernelRegistration RegisterHardSwish();
+KernelRegistration RegisterGelu();
+KernelRegistration RegisterElu();
+KernelRegistration RegisterExp();
+KernelRegistration RegisterLog();
+KernelRegistration RegisterSqrt();
+KernelRegistration RegisterRsqrt();
+KernelRegistration RegisterSquare();
+KernelRegistration RegisterNeg();
+KernelRegistration RegisterAbs();
 // (end elementwise)
 
 
@@ -58,6 +73,21 @@ Table BuildTable() {
   set(OpCode::kMinimum, RegisterMinimum());
   set(OpCode::kPow, RegisterPow());
   set(OpCode::kSquaredDifference, RegisterSquaredDifference());
+  set(OpCode::kRelu, RegisterRelu());
+  set(OpCode::kRelu6, RegisterRelu6());
+  set(OpCode::kLeakyRelu, RegisterLeakyRelu());
+  set(OpCode::kSigmoid, RegisterSigmoid());
+  set(OpCode::kTanh, RegisterTanh());
+  set(OpCode::kHardSwish, RegisterHardSwish());
+  set(OpCode::kGelu, RegisterGelu());
+  set(OpCode::kElu, RegisterElu());
+  set(OpCode::kExp, RegisterExp());
+  set(OpCode::kLog, RegisterLog());
+  set(OpCode::kSqrt, RegisterSqrt());
+  set(OpCode::kRsqrt, RegisterRsqrt());
+  set(OpCode::kSquare, RegisterSquare());
+  set(OpCode::kNeg, RegisterNeg());
+  set(OpCode::kAbs, RegisterAbs());
   // (end elementwise)
 
 
