@@ -38,6 +38,15 @@ KernelRegistration RegisterRsqrt();
 KernelRegistration RegisterSquare();
 KernelRegistration RegisterNeg();
 KernelRegistration RegisterAbs();
+KernelRegistration RegisterEqual();
+KernelRegistration RegisterNotEqual();
+KernelRegistration RegisterLess();
+KernelRegistration RegisterLessEqual();
+KernelRegistration RegisterGreater();
+KernelRegistration RegisterGreaterEqual();
+KernelRegistration RegisterLogicalAnd();
+KernelRegistration RegisterLogicalOr();
+KernelRegistration RegisterLogicalNot();
 // (end elementwise)
 
 
@@ -88,6 +97,15 @@ Table BuildTable() {
   set(OpCode::kSquare, RegisterSquare());
   set(OpCode::kNeg, RegisterNeg());
   set(OpCode::kAbs, RegisterAbs());
+  set(OpCode::kEqual, RegisterEqual());
+  set(OpCode::kNotEqual, RegisterNotEqual());
+  set(OpCode::kLess, RegisterLess());
+  set(OpCode::kLessEqual, RegisterLessEqual());
+  set(OpCode::kGreater, RegisterGreater());
+  set(OpCode::kGreaterEqual, RegisterGreaterEqual());
+  set(OpCode::kLogicalAnd, RegisterLogicalAnd());
+  set(OpCode::kLogicalOr, RegisterLogicalOr());
+  set(OpCode::kLogicalNot, RegisterLogicalNot());
   // (end elementwise)
 
 
