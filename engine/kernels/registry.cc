@@ -47,6 +47,7 @@ KernelRegistration RegisterGreaterEqual();
 KernelRegistration RegisterLogicalAnd();
 KernelRegistration RegisterLogicalOr();
 KernelRegistration RegisterLogicalNot();
+KernelRegistration RegisterSelect();
 // (end elementwise)
 
 
@@ -106,6 +107,7 @@ Table BuildTable() {
   set(OpCode::kLogicalAnd, RegisterLogicalAnd());
   set(OpCode::kLogicalOr, RegisterLogicalOr());
   set(OpCode::kLogicalNot, RegisterLogicalNot());
+  set(OpCode::kSelect, RegisterSelect());
   // (end elementwise)
 
 
