@@ -48,6 +48,7 @@ KernelRegistration RegisterLogicalAnd();
 KernelRegistration RegisterLogicalOr();
 KernelRegistration RegisterLogicalNot();
 KernelRegistration RegisterSelect();
+KernelRegistration RegisterCast();
 // (end elementwise)
 
 
@@ -108,6 +109,7 @@ Table BuildTable() {
   set(OpCode::kLogicalOr, RegisterLogicalOr());
   set(OpCode::kLogicalNot, RegisterLogicalNot());
   set(OpCode::kSelect, RegisterSelect());
+  set(OpCode::kCast, RegisterCast());
   // (end elementwise)
 
 
