@@ -20,6 +20,40 @@ KernelRegistration RegisterAvgPool2d();
 
 
 // ---- elementwise: binary.cc, unary.cc, comparison.cc, select.cc, cast.cc
+KernelRegistration RegisterAdd();
+KernelRegistration RegisterSub();
+KernelRegistration RegisterMul();
+KernelRegistration RegisterDiv();
+KernelRegistration RegisterMaximum();
+KernelRegistration RegisterMinimum();
+KernelRegistration RegisterPow();
+KernelRegistration RegisterSquaredDifference();
+KernelRegistration RegisterRelu();
+KernelRegistration RegisterRelu6();
+KernelRegistration RegisterLeakyRelu();
+KernelRegistration RegisterSigmoid();
+KernelRegistration RegisterTanh();
+KernelRegistration RegisterHardSwish();
+KernelRegistration RegisterGelu();
+KernelRegistration RegisterElu();
+KernelRegistration RegisterExp();
+KernelRegistration RegisterLog();
+KernelRegistration RegisterSqrt();
+KernelRegistration RegisterRsqrt();
+KernelRegistration RegisterSquare();
+KernelRegistration RegisterNeg();
+KernelRegistration RegisterAbs();
+KernelRegistration RegisterEqual();
+KernelRegistration RegisterNotEqual();
+KernelRegistration RegisterLess();
+KernelRegistration RegisterLessEqual();
+KernelRegistration RegisterGreater();
+KernelRegistration RegisterGreaterEqual();
+KernelRegistration RegisterLogicalAnd();
+KernelRegistration RegisterLogicalOr();
+KernelRegistration RegisterLogicalNot();
+KernelRegistration RegisterSelect();
+KernelRegistration RegisterCast();
 // (end elementwise)
 
 
@@ -79,6 +113,40 @@ Table BuildTable() {
 
 
   // ---- elementwise
+  set(OpCode::kAdd, RegisterAdd());
+  set(OpCode::kSub, RegisterSub());
+  set(OpCode::kMul, RegisterMul());
+  set(OpCode::kDiv, RegisterDiv());
+  set(OpCode::kMaximum, RegisterMaximum());
+  set(OpCode::kMinimum, RegisterMinimum());
+  set(OpCode::kPow, RegisterPow());
+  set(OpCode::kSquaredDifference, RegisterSquaredDifference());
+  set(OpCode::kRelu, RegisterRelu());
+  set(OpCode::kRelu6, RegisterRelu6());
+  set(OpCode::kLeakyRelu, RegisterLeakyRelu());
+  set(OpCode::kSigmoid, RegisterSigmoid());
+  set(OpCode::kTanh, RegisterTanh());
+  set(OpCode::kHardSwish, RegisterHardSwish());
+  set(OpCode::kGelu, RegisterGelu());
+  set(OpCode::kElu, RegisterElu());
+  set(OpCode::kExp, RegisterExp());
+  set(OpCode::kLog, RegisterLog());
+  set(OpCode::kSqrt, RegisterSqrt());
+  set(OpCode::kRsqrt, RegisterRsqrt());
+  set(OpCode::kSquare, RegisterSquare());
+  set(OpCode::kNeg, RegisterNeg());
+  set(OpCode::kAbs, RegisterAbs());
+  set(OpCode::kEqual, RegisterEqual());
+  set(OpCode::kNotEqual, RegisterNotEqual());
+  set(OpCode::kLess, RegisterLess());
+  set(OpCode::kLessEqual, RegisterLessEqual());
+  set(OpCode::kGreater, RegisterGreater());
+  set(OpCode::kGreaterEqual, RegisterGreaterEqual());
+  set(OpCode::kLogicalAnd, RegisterLogicalAnd());
+  set(OpCode::kLogicalOr, RegisterLogicalOr());
+  set(OpCode::kLogicalNot, RegisterLogicalNot());
+  set(OpCode::kSelect, RegisterSelect());
+  set(OpCode::kCast, RegisterCast());
   // (end elementwise)
 
 
