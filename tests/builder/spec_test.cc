@@ -280,6 +280,22 @@ TEST(SpecTest, W0InferMatchesDirectComputation) {
   }
 }
 
+TEST(SpecTest, BatchNormInferenceMatchesFormula) {
+  // Initial values: gamma 1, beta 0, moving mean 0, moving variance 1, so
+  // y = x / sqrt(1 + eps).
+  absl::StatusOr<Graph> g = CompileSpec(R"({
+    "inputs": [{"name": "x", "shape": [-1, 3]}],
+    "layers": [{"type": "batch_norm", "name": "bn", "epsilon": 0.5}]})");
+  ASSERT_TRUE(g.ok()) << g.status();
+  if (!HasKernels(*g)) GTEST_SKIP() << "needs the add/mul/sub/rsqrt kernels";
+  const std::vector<float> x = {1, -2, 3, 0.5f, 0, -4};
+  absl::StatusOr<std::vector<float>> y = RunInfer(*g, "x", {2, 3}, x, "logits");
+  ASSERT_TRUE(y.ok()) << y.status();
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_NEAR((*y)[i], x[i] / std::sqrt(1.5), 1e-6) << i;
+  }
+}
+
 TEST(SpecTest, W1AndW2ExamplesCompile) {
   absl::StatusOr<Graph> w1 = CompileSpec(ReadSpec("w1_mlp.json"));
   ASSERT_TRUE(w1.ok()) << w1.status();
