@@ -77,10 +77,8 @@ TEST(DequantizeTest, MissingZeroPointMeansZero) {
   ExpectNear(t.Output<float>(0), {-2, 0, 10});
 }
 
-// DISABLED: ExecutionPlan::PlanMemory indexes requests_[-1] when a
-// signature output is a folded (static) tensor, which crashes every one-op
-// plan whose inputs are all constants. Enable once signatures/ is fixed.
-TEST(DequantizeTest, DISABLED_ConstantInputIsFolded) {
+// A constant input is folded at prepare time; the output is static.
+TEST(DequantizeTest, ConstantInputIsFolded) {
   OpTester t(OpCode::kDequantize);
   t.Const<int8_t>({2}, {10, -10}).Quantize(PerTensor(0.1f, 0));
   ASSERT_TRUE(t.Run().ok());

@@ -66,10 +66,8 @@ TEST(ZerosLikeTest, ZeroSizeInput) {
   EXPECT_TRUE(t.Output<float>(0).empty());
 }
 
-// DISABLED: ExecutionPlan::PlanMemory indexes requests_[-1] when a
-// signature output is a folded (static) tensor, which crashes every one-op
-// plan whose inputs are all constants. Enable once signatures/ is fixed.
-TEST(ZerosLikeTest, DISABLED_ConstantInputIsFolded) {
+// A constant input is folded at prepare time; the output is static.
+TEST(ZerosLikeTest, ConstantInputIsFolded) {
   OpTester t(OpCode::kZerosLike);
   t.Const<int32_t>({2}, {4, 5});
   ASSERT_TRUE(t.Run().ok());

@@ -1,0 +1,296 @@
+// Runs the built `attune` binary (ATTUNE_CLI_PATH) in a temporary directory
+// and checks its outputs, files and exit codes.
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "data/npy.h"
+#include "engine/kernels/registry.h"
+#include "engine/model.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace attune {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* base = std::getenv("TEST_TMPDIR");
+    dir_ = std::string(base ? base : "/tmp") + "/attune_cli_test_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+  }
+
+  // Runs `attune ARGS` with the temp dir as working directory.
+  Result Attune(const std::string& args) {
+    const std::string cmd = absl::StrCat("cd '", dir_, "' && '", ATTUNE_CLI_PATH,
+                                         "' ", args, " >stdout.txt 2>stderr.txt");
+    const int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(dir_ + "/stdout.txt");
+    r.err = Slurp(dir_ + "/stderr.txt");
+    return r;
+  }
+
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
+
+  std::string dir_;
+};
+
+// Two dense layers: runs with the kernels this build always has.
+constexpr char kTinySpec[] = R"({
+  "name": "tiny",
+  "inputs": [{"name": "x", "shape": [-1, 3], "dtype": "float32"}],
+  "layers": [
+    {"type": "dense", "name": "dense_a", "units": 4, "activation": "relu"},
+    {"type": "dense", "name": "dense_b", "units": 2}
+  ],
+  "seed": 5
+})";
+
+std::vector<float> Constant(const Graph& g, const std::string& name) {
+  for (const TensorInfo& t : g.subgraphs[0].tensors) {
+    if (t.name == name && t.buffer >= 0) {
+      absl::Span<const uint8_t> b = g.buffers[t.buffer].bytes();
+      std::vector<float> v(b.size() / 4);
+      std::memcpy(v.data(), b.data(), b.size());
+      return v;
+    }
+  }
+  ADD_FAILURE() << "no constant " << name;
+  return {};
+}
+
+TEST_F(CliTest, CompileInfoRunRoundTrip) {
+  Write("tiny.json", kTinySpec);
+  Result r = Attune("compile tiny.json -o tiny.attune");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("compiled tiny.json -> tiny.attune"));
+  EXPECT_EQ(r.err, "");
+
+  r = Attune("info tiny.attune");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("signature \"infer\" (2 nodes, arena "));
+  EXPECT_THAT(r.out, HasSubstr("  input   x       float32  [-1,3]\n"));
+  EXPECT_THAT(r.out, HasSubstr("  output  logits  float32  [-1,2]\n"));
+  EXPECT_THAT(r.out, HasSubstr("dense_a/kernel  float32  [3,4]  trainable  "
+                               "glorot_uniform"));
+  EXPECT_THAT(r.out, HasSubstr("  fully_connected  2\n"));
+  EXPECT_THAT(r.out, HasSubstr("attune.spec"));
+
+  r = Attune("info tiny.attune --json --threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["description"], "tiny");
+  EXPECT_EQ(j["threads"], 2);
+  ASSERT_EQ(j["signatures"].size(), 1u);
+  const nlohmann::json& sig = j["signatures"][0];
+  EXPECT_EQ(sig["key"], "infer");
+  EXPECT_EQ(sig["inputs"][0]["name"], "x");
+  EXPECT_EQ(sig["inputs"][0]["dtype"], "float32");
+  EXPECT_EQ(sig["inputs"][0]["shape"], nlohmann::json::array({-1, 3}));
+  EXPECT_EQ(sig["outputs"][0]["name"], "logits");
+  EXPECT_EQ(sig["outputs"][0]["shape"], nlohmann::json::array({-1, 2}));
+  ASSERT_TRUE(sig["arena_bytes"].is_number_unsigned()) << sig.dump();
+  EXPECT_GT(sig["arena_bytes"].get<uint64_t>(), 0u);
+  ASSERT_EQ(j["variables"].size(), 4u);
+  EXPECT_EQ(j["variables"][0]["name"], "dense_a/kernel");
+  EXPECT_EQ(j["variables"][0]["shape"], nlohmann::json::array({3, 4}));
+  EXPECT_EQ(j["variables"][1]["initializer"], "zeros");
+  EXPECT_EQ(j["parameters"], 3 * 4 + 4 + 4 * 2 + 2);
+  EXPECT_EQ(j["ops"]["fully_connected"], 2);
+  EXPECT_EQ(j["metadata"]["attune.spec"], kTinySpec);
+
+  // Batch 2 input written by the test.
+  const std::vector<float> x = {0.5f, -1.0f, 2.0f, -0.25f, 0.75f, 1.5f};
+  absl::StatusOr<Array> input = Array::From<float>({2, 3}, absl::MakeConstSpan(x));
+  ASSERT_TRUE(input.ok());
+  ASSERT_TRUE(WriteNpy(dir_ + "/x.npy", *input).ok());
+  r = Attune("run tiny.attune --signature infer --input x=x.npy --output-dir out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("logits: float32 [2,2] -> out/logits.npy  min "));
+  absl::StatusOr<Array> logits = ReadNpy(dir_ + "/out/logits.npy");
+  ASSERT_TRUE(logits.ok()) << logits.status();
+  ASSERT_EQ(logits->dtype, ArrayDType::kFloat32);
+  ASSERT_EQ(logits->shape, Shape({2, 2}));
+
+  // Expected values from the model's own constants, in double precision.
+  absl::StatusOr<std::shared_ptr<const Model>> model =
+      Model::Load(dir_ + "/tiny.attune");
+  ASSERT_TRUE(model.ok()) << model.status();
+  const Graph& g = (*model)->graph();
+  const std::vector<float> wa = Constant(g, "dense_a/kernel");
+  const std::vector<float> ba = Constant(g, "dense_a/bias");
+  const std::vector<float> wb = Constant(g, "dense_b/kernel");
+  const std::vector<float> bb = Constant(g, "dense_b/bias");
+  for (int i = 0; i < 2; ++i) {
+    double h[4];
+    for (int j = 0; j < 4; ++j) {
+      double acc = ba[j];
+      for (int k = 0; k < 3; ++k) acc += double{x[i * 3 + k]} * wa[k * 4 + j];
+      h[j] = std::max(acc, 0.0);
+    }
+    for (int j = 0; j < 2; ++j) {
+      double acc = bb[j];
+      for (int k = 0; k < 4; ++k) acc += h[k] * wb[k * 2 + j];
+      EXPECT_NEAR(logits->values<float>()[i * 2 + j], acc, 1e-5)
+          << "row " << i << " col " << j;
+    }
+  }
+
+  // Another batch size re-plans; the default signature is infer and the
+  // default output directory is the working directory.
+  absl::StatusOr<Array> one = Array::From<float>({1, 3}, {1.0f, 2.0f, 3.0f});
+  ASSERT_TRUE(WriteNpy(dir_ + "/one.npy", *one).ok());
+  r = Attune("run tiny.attune -i x=one.npy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  absl::StatusOr<Array> single = ReadNpy(dir_ + "/logits.npy");
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->shape, Shape({1, 2}));
+}
+
+TEST_F(CliTest, ExitCodesAndOneLineErrors) {
+  Write("tiny.json", kTinySpec);
+  ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  absl::StatusOr<Array> x = Array::From<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  ASSERT_TRUE(WriteNpy(dir_ + "/x.npy", *x).ok());
+  absl::StatusOr<Array> xi = Array::From<int32_t>({2, 3}, {1, 2, 3, 4, 5, 6});
+  ASSERT_TRUE(WriteNpy(dir_ + "/xi.npy", *xi).ok());
+  absl::StatusOr<Array> x4 = Array::From<float>({1, 4}, {1, 2, 3, 4});
+  ASSERT_TRUE(WriteNpy(dir_ + "/x4.npy", *x4).ok());
+  Write("bad_spec.json",
+        R"({"inputs": [{"name": "x", "shape": [-1, 3]}],
+            "layers": [{"type": "dense", "name": "d1"}]})");
+  Write("not_a_model", "hello");
+
+  struct Case {
+    std::string args;
+    int code;
+    std::string message;  // in stderr
+  };
+  const std::vector<Case> cases = {
+      // Runtime failures: exit 1, one line "attune: ...".
+      {"compile missing.json -o m.attune", 1, "missing.json"},
+      {"compile bad_spec.json -o m.attune", 1,
+       "layer #0 (\"d1\", dense): field \"units\": is required"},
+      {"info missing.attune", 1, "missing.attune"},
+      {"info not_a_model", 1, "not_a_model"},
+      {"info tiny.attune --delegate gpu", 1,
+       "delegate gpu is not available in this build"},
+      {"run missing.attune --input x=x.npy", 1, "missing.attune"},
+      {"run tiny.attune --input x=nope.npy", 1, "nope.npy"},
+      {"run tiny.attune --input x=xi.npy", 1,
+       "input \"x\" is float32 but xi.npy holds int32"},
+      {"run tiny.attune --input x=x4.npy", 1, ""},
+      {"run tiny.attune", 1, "needs input \"x\""},
+      {"run tiny.attune --input y=x.npy", 1, "needs input \"x\""},
+      {"run tiny.attune --input x=x.npy --input y=x.npy", 1,
+       "has no input \"y\" (inputs: x)"},
+      {"run tiny.attune --signature train --input x=x.npy", 1, "train"},
+      {"run tiny.attune --input x=x.npy --checkpoint ck.db", 1,
+       "checkpoints are not available yet"},
+      {"run tiny.attune --input x=x.npy --delegate xnnpack", 1,
+       "delegate xnnpack is not available in this build"},
+      // Usage errors: exit 2.
+      {"", 2, "subcommand is required"},
+      {"frobnicate", 2, "frobnicate"},
+      {"compile tiny.json", 2, "--output"},
+      {"compile", 2, "spec"},
+      {"info", 2, "model"},
+      {"info tiny.attune --bogus", 2, "--bogus"},
+      {"info tiny.attune --threads 0", 2, "--threads"},
+      {"run tiny.attune --input x", 2, "NAME=FILE.npy"},
+      {"run tiny.attune --input x=x.npy --input x=x.npy", 2, "more than once"},
+      {"run tiny.attune --threads abc --input x=x.npy", 2, "--threads"},
+  };
+  for (const Case& c : cases) {
+    Result r = Attune(c.args);
+    EXPECT_EQ(r.code, c.code) << "attune " << c.args << "\n" << r.err;
+    EXPECT_THAT(r.err, StartsWith("attune: ")) << c.args;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << c.args;
+    if (c.code == 1) {
+      // One line.
+      EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << c.args << ": " << r.err;
+    }
+  }
+}
+
+TEST_F(CliTest, HelpOnEveryCommand) {
+  for (const std::string cmd : {"", "compile ", "info ", "run "}) {
+    Result r = Attune(cmd + "--help");
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_THAT(r.out, HasSubstr("Usage: attune")) << cmd;
+    EXPECT_EQ(r.err, "") << cmd;
+  }
+  EXPECT_THAT(Attune("run --help").out, HasSubstr("--output-dir"));
+  EXPECT_THAT(Attune("info --help").out, HasSubstr("--json"));
+  EXPECT_THAT(Attune("--help").out, HasSubstr("compile"));
+}
+
+TEST_F(CliTest, W0InfoWithoutKernelsAndRunWithThem) {
+  const std::string spec = std::string(ATTUNE_SOURCE_DIR) +
+                           "/examples/specs/w0_tflite_tutorial.json";
+  Result r = Attune("compile '" + spec + "' -o w0.attune");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // info works even when some op has no kernel yet.
+  r = Attune("info w0.attune --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["variables"][0]["shape"], nlohmann::json::array({784, 128}));
+  EXPECT_EQ(j["signatures"][0]["outputs"][1]["name"], "probabilities");
+  if (FindKernel(OpCode::kReshape) == nullptr ||
+      FindKernel(OpCode::kSoftmax) == nullptr) {
+    EXPECT_TRUE(j["signatures"][0]["arena_bytes"].is_null());
+    EXPECT_THAT(j["signatures"][0]["plan_error"].get<std::string>(),
+                HasSubstr("kernel"));
+    GTEST_SKIP() << "running W0 needs the reshape and softmax kernels";
+  }
+  std::vector<float> x(4 * 28 * 28);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 17) / 16.0f;
+  ASSERT_TRUE(
+      WriteNpy(dir_ + "/x.npy", *Array::From<float>({4, 28, 28}, absl::MakeConstSpan(x)))
+          .ok());
+  r = Attune("run w0.attune --signature infer --input x=x.npy --output-dir o "
+             "--threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  absl::StatusOr<Array> p = ReadNpy(dir_ + "/o/probabilities.npy");
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->shape, Shape({4, 10}));
+  for (int i = 0; i < 4; ++i) {
+    double sum = 0;
+    for (int c = 0; c < 10; ++c) sum += p->values<float>()[i * 10 + c];
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+}  // namespace
+}  // namespace attune

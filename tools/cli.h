@@ -1,0 +1,59 @@
+#ifndef ATTUNE_TOOLS_CLI_H_
+#define ATTUNE_TOOLS_CLI_H_
+
+// Shared pieces of the `attune` command line (tools/main.cc). Each command
+// lives in its own file and registers a CLI11 subcommand plus the function
+// that runs it after a successful parse. Exit codes (DESIGN.md, "The
+// command-line contract"): 0 success, 1 runtime failure with a one-line
+// "attune: ..." reason on stderr, 2 usage error.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace attune {
+namespace cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+void AddCompileCommand(CLI::App& app, std::vector<Command>& commands);
+void AddInfoCommand(CLI::App& app, std::vector<Command>& commands);
+void AddRunCommand(CLI::App& app, std::vector<Command>& commands);
+
+// Prints "attune: <message>" (one line) to stderr; returns kExitFailure.
+int Fail(absl::string_view message);
+int Fail(const absl::Status& status);
+// Prints "attune: <message>" to stderr; returns kExitUsage.
+int UsageError(absl::string_view message);
+
+// Options every command that runs a model shares: --threads N and
+// --delegate NAME (repeatable, in priority order).
+struct RuntimeOptions {
+  int threads = 1;
+  std::vector<std::string> delegates;
+};
+void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options);
+// FailedPrecondition naming the first requested delegate: none is built
+// into this version.
+absl::Status CheckDelegates(const RuntimeOptions& options);
+
+// Right-pads each column to its widest cell; columns separated by two
+// spaces; each line starts with `indent`.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows,
+                        absl::string_view indent = "  ");
+
+}  // namespace cli
+}  // namespace attune
+
+#endif  // ATTUNE_TOOLS_CLI_H_

@@ -1,0 +1,109 @@
+// attune: the command line. One subcommand per file (compile_command.cc,
+// info_command.cc, run_command.cc); this file parses and dispatches.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tools/cli.h"
+
+namespace attune {
+namespace cli {
+
+int Fail(absl::string_view message) {
+  std::string line(message);
+  for (char& c : line) {
+    if (c == '\n') c = ' ';
+  }
+  std::cerr << "attune: " << line << std::endl;
+  return kExitFailure;
+}
+
+int Fail(const absl::Status& status) { return Fail(status.message()); }
+
+int UsageError(absl::string_view message) {
+  std::cerr << "attune: " << message << "\n(run with --help for usage)"
+            << std::endl;
+  return kExitUsage;
+}
+
+void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options) {
+  app->add_option("--threads", options.threads,
+                  "Threads of the interpreter's pool (default 1)")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--delegate", options.delegates,
+                  "Delegate to use, repeatable, in priority order "
+                  "(xnnpack, gpu)")
+      ->allow_extra_args(false);
+}
+
+absl::Status CheckDelegates(const RuntimeOptions& options) {
+  if (options.delegates.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("delegate ", options.delegates.front(),
+                   " is not available in this build"));
+}
+
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows,
+                        absl::string_view indent) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line(indent);
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace cli
+}  // namespace attune
+
+int main(int argc, char** argv) {
+  using namespace attune::cli;  // NOLINT
+  CLI::App app{"attune: on-device training engine (models, signatures, data)",
+               "attune"};
+  app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::simple);
+  std::vector<Command> commands;
+  AddCompileCommand(app, commands);
+  AddInfoCommand(app, commands);
+  AddRunCommand(app, commands);
+  std::vector<std::string> names;
+  bool known = false;
+  for (const Command& command : commands) {
+    names.push_back(command.app->get_name());
+    known = known || (argc > 1 && command.app->check_name(argv[1]));
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    return UsageError(absl::StrCat("unknown command \"", argv[1],
+                                   "\" (commands: ", absl::StrJoin(names, ", "),
+                                   ")"));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return UsageError(e.what());
+  }
+  for (const Command& command : commands) {
+    if (command.app->parsed()) return command.run();
+  }
+  return UsageError("no command given");
+}
