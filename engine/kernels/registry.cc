@@ -90,6 +90,20 @@ KernelRegistration RegisterOptimizerUpdate();
 
 
 // ---- shape and data movement: reshape.cc, transpose.cc, concat.cc, ...
+KernelRegistration RegisterReshape();
+KernelRegistration RegisterTranspose();
+KernelRegistration RegisterConcat();
+KernelRegistration RegisterPack();
+KernelRegistration RegisterUnpack();
+KernelRegistration RegisterSlice();
+KernelRegistration RegisterStridedSlice();
+KernelRegistration RegisterGather();
+KernelRegistration RegisterTile();
+KernelRegistration RegisterFill();
+KernelRegistration RegisterShape();
+KernelRegistration RegisterExpandDims();
+KernelRegistration RegisterSqueeze();
+KernelRegistration RegisterPad();
 // (end shape and data movement)
 
 
@@ -192,6 +206,20 @@ Table BuildTable() {
 
 
   // ---- shape and data movement
+  set(OpCode::kReshape, RegisterReshape());
+  set(OpCode::kTranspose, RegisterTranspose());
+  set(OpCode::kConcat, RegisterConcat());
+  set(OpCode::kPack, RegisterPack());
+  set(OpCode::kUnpack, RegisterUnpack());
+  set(OpCode::kSlice, RegisterSlice());
+  set(OpCode::kStridedSlice, RegisterStridedSlice());
+  set(OpCode::kGather, RegisterGather());
+  set(OpCode::kTile, RegisterTile());
+  set(OpCode::kFill, RegisterFill());
+  set(OpCode::kShape, RegisterShape());
+  set(OpCode::kExpandDims, RegisterExpandDims());
+  set(OpCode::kSqueeze, RegisterSqueeze());
+  set(OpCode::kPad, RegisterPad());
   // (end shape and data movement)
 
 
