@@ -98,8 +98,7 @@ TEST(ShapeFoldingTest, ShapeSlicePackReshapeFoldsToOneStep) {
 // TFLite's zeros-of-batch pattern: shape -> strided_slice -> fill(dims,
 // value). The dims resolve at prepare time, so fill's output shape follows
 // the resized batch. The fill value is a signature input here so that fill
-// runs as a step (a folded tensor can't be a signature output yet: see
-// DISABLED_FoldedFillAsSignatureOutput).
+// runs as a step.
 TEST(ShapeFoldingTest, FillDimsFromShapeResolveStatically) {
   ModelBuilder b("zeros of batch");
   const int x = b.Input("x", DType::kFloat32, {-1, 28, 28});
@@ -136,13 +135,9 @@ TEST(ShapeFoldingTest, FillDimsFromShapeResolveStatically) {
   }
 }
 
-// Core issue: ExecutionPlan::PlanMemory indexes requests_[-1] when a
-// signature output was folded (its static tensor gets no arena request). It
-// segfaults when the plan has no other request and otherwise writes
-// num_steps() just before the vector's buffer (heap corruption; this model
-// happens to survive because num_steps() is 0). Enable once PlanMemory skips
-// static outputs.
-TEST(ShapeFoldingTest, DISABLED_FoldedFillAsSignatureOutput) {
+// A signature output folded at prepare time needs no arena space (this
+// crashed PlanMemory once: it indexed the missing buffer request).
+TEST(ShapeFoldingTest, FoldedFillAsSignatureOutput) {
   ModelBuilder b("folded output");
   const int x = b.Input("x", DType::kFloat32, {-1, 4});
   const int dims = b.Op1(OpCode::kShape, {x});
