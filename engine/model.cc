@@ -358,8 +358,9 @@ void BuildFlatBuffer(const Graph& graph, const std::vector<uint64_t>& offsets,
   }
   std::vector<flatbuffers::Offset<fb::KeyValue>> metadata;
   for (const auto& [key, value] : graph.metadata) {
-    metadata.push_back(
-        fb::CreateKeyValueDirect(fbb, key.c_str(), value.c_str()));
+    // Values may hold any bytes (NUL included): store their full length.
+    metadata.push_back(fb::CreateKeyValue(fbb, fbb.CreateString(key),
+                                          fbb.CreateString(value)));
   }
   auto model = fb::CreateModelDirect(fbb, kFormatVersion,
                                      graph.description.c_str(), &subgraphs,
