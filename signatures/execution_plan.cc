@@ -301,7 +301,10 @@ void ExecutionPlan::PlanMemory() {
   }
   for (const SignatureIo& io : signature_->outputs) {
     touch(io.tensor, std::max(num_steps - 1, 0));
-    requests_[request_of[io.tensor]].last_use = num_steps;
+    // Static outputs (constants, folded values) live outside the arena.
+    if (request_of[io.tensor] != -1) {
+      requests_[request_of[io.tensor]].last_use = num_steps;
+    }
   }
   arena_plan_ = PlanArena(requests_);
 }
