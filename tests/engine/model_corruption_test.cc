@@ -502,11 +502,8 @@ TEST(ModelCorruptionTest, MisalignedInt64VectorIsReadSafely) {
   absl::StatusOr<std::string> bytes =
       SerializeModel(testing_models::TinyModel());
   ASSERT_TRUE(bytes.ok()) << bytes.status();
-  const fb::Tensor* x = fb::GetModel(bytes->data())
-                            ->subgraphs()
-                            ->Get(0)
-                            ->tensors()
-                            ->Get(0);
+  const fb::Tensor* x =
+      fb::GetModel(bytes->data())->subgraphs()->Get(0)->tensors()->Get(0);
   ASSERT_EQ(reinterpret_cast<uintptr_t>(x->shape()->Data()) % 8, 0u);
   // Move the shape 4 bytes on: its length now reads as dim 0's low word (2)
   // and its elements start 4 bytes past an 8-byte boundary.

@@ -17,8 +17,7 @@ int main(int argc, char** argv) {
     const std::string path = std::string(argv[1]) + "/" + name + ".attune";
     absl::Status status = attune::WriteModelFile(graph, path);
     if (!status.ok()) {
-      std::fprintf(stderr, "%s: %s\n", path.c_str(),
-                   status.ToString().c_str());
+      std::fprintf(stderr, "%s: %s\n", path.c_str(), status.ToString().c_str());
       return 1;
     }
     std::printf("wrote %s\n", path.c_str());
