@@ -36,14 +36,27 @@ absl::Status ErrnoStatus(absl::string_view op, const std::string& path) {
   }
 }
 
+// The FlatBuffers verifier checks a vector's alignment only to 4 bytes, so
+// in a corrupt file a vector of 8-byte scalars may sit at a 4-byte boundary.
+// Copy the elements bytewise instead of loading them through a T*.
+template <typename T, typename Out>
+void CopyScalars(const flatbuffers::Vector<T>* v, Out& out) {
+  out.resize(v == nullptr ? 0 : v->size());
+  if (out.empty()) return;
+  std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  for (auto& x : out) x = flatbuffers::EndianScalar(x);
+}
+
 template <typename T>
 std::vector<T> ToVector(const flatbuffers::Vector<T>* v) {
-  return v == nullptr ? std::vector<T>() : std::vector<T>(v->begin(), v->end());
+  std::vector<T> out;
+  CopyScalars(v, out);
+  return out;
 }
 
 Shape ToShape(const flatbuffers::Vector<int64_t>* v) {
   Shape shape;
-  if (v != nullptr) shape.assign(v->begin(), v->end());
+  CopyScalars(v, shape);
   return shape;
 }
 
@@ -358,8 +371,9 @@ void BuildFlatBuffer(const Graph& graph, const std::vector<uint64_t>& offsets,
   }
   std::vector<flatbuffers::Offset<fb::KeyValue>> metadata;
   for (const auto& [key, value] : graph.metadata) {
-    metadata.push_back(
-        fb::CreateKeyValueDirect(fbb, key.c_str(), value.c_str()));
+    // Values may hold any bytes (NUL included): store their full length.
+    metadata.push_back(fb::CreateKeyValue(fbb, fbb.CreateString(key),
+                                          fbb.CreateString(value)));
   }
   auto model = fb::CreateModelDirect(fbb, kFormatVersion,
                                      graph.description.c_str(), &subgraphs,

@@ -10,7 +10,8 @@
 namespace attune {
 namespace {
 
-absl::Status CheckDeclaredShape(const Shape& shape, const std::string& what) {
+absl::Status CheckDeclaredShape(const Shape& shape, DType dtype,
+                                const std::string& what) {
   if (shape.size() > kMaxRank) {
     return absl::InvalidArgumentError(absl::StrCat(
         what, ": rank ", shape.size(), " exceeds the maximum ", kMaxRank));
@@ -23,9 +24,18 @@ absl::Status CheckDeclaredShape(const Shape& shape, const std::string& what) {
     }
     if (d == -1) d = 1;
   }
-  absl::Status status = CheckedNumElements(concrete).status();
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", status.message()));
+  absl::StatusOr<int64_t> elements = CheckedNumElements(concrete);
+  if (!elements.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", elements.status().message()));
+  }
+  // Bytes are capped like elements, so no plan asks for more than 2^40 bytes
+  // for one tensor (kernels' SetOutput enforces the same bound).
+  const uint64_t bytes = static_cast<uint64_t>(*elements) * DTypeSize(dtype);
+  if (bytes > static_cast<uint64_t>(kMaxTensorElements)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": ", DTypeName(dtype), ShapeToString(shape), " needs ", bytes,
+        " bytes, more than 2^40"));
   }
   return absl::OkStatus();
 }
@@ -64,7 +74,8 @@ absl::Status ValidateSubgraph(const Graph& graph, int index) {
     if (!IsValidDType(static_cast<int>(tensor.dtype))) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": invalid dtype"));
     }
-    ATTUNE_RETURN_IF_ERROR(CheckDeclaredShape(tensor.shape, what));
+    ATTUNE_RETURN_IF_ERROR(
+        CheckDeclaredShape(tensor.shape, tensor.dtype, what));
     if (tensor.buffer != -1) {
       ATTUNE_RETURN_IF_ERROR(CheckConstantBytes(graph, tensor.buffer,
                                                 tensor.dtype, tensor.shape,
@@ -226,7 +237,8 @@ absl::Status ValidateGraph(const Graph& graph) {
         variable.dtype == DType::kString) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": invalid dtype"));
     }
-    ATTUNE_RETURN_IF_ERROR(CheckDeclaredShape(variable.shape, what));
+    ATTUNE_RETURN_IF_ERROR(
+        CheckDeclaredShape(variable.shape, variable.dtype, what));
     if (!IsFullyDefined(variable.shape)) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": variables need a fully defined shape, got ",

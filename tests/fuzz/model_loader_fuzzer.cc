@@ -1,0 +1,88 @@
+// libFuzzer target: arbitrary bytes as a model file. Whatever the input,
+// loading, planning and (for models that plan) allocating and invoking
+// every signature must not crash, and every error must be a clean status.
+// Build and run: tests/fuzz/README.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "engine/interpreter.h"
+#include "engine/model.h"
+
+namespace {
+
+// Models whose planned arena is larger are not allocated (the engine
+// reports the size first; allocating gigabytes would only slow fuzzing).
+constexpr size_t kArenaCap = size_t{16} << 20;
+
+// Aborts (a finding for libFuzzer) when `status` breaks the error contract.
+void CheckClean(const absl::Status& status, const char* stage) {
+  const absl::StatusCode code = status.code();
+  const bool expected = code == absl::StatusCode::kDataLoss ||
+                        code == absl::StatusCode::kInvalidArgument ||
+                        code == absl::StatusCode::kUnimplemented ||
+                        code == absl::StatusCode::kResourceExhausted;
+  if (!expected || status.message().empty()) {
+    std::fprintf(stderr, "unexpected error at %s: %s\n", stage,
+                 status.ToString().c_str());
+    std::abort();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace attune;
+  absl::StatusOr<std::shared_ptr<const Model>> model =
+      Model::FromBytes({data, size});
+  if (!model.ok()) {
+    CheckClean(model.status(), "load");
+    return 0;
+  }
+  absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
+      Interpreter::Create(*model);
+  if (!interpreter.ok()) {
+    CheckClean(interpreter.status(), "plan");
+    return 0;
+  }
+  for (const std::string& key : (*interpreter)->signature_keys()) {
+    SignatureRunner* runner = *(*interpreter)->GetSignatureRunner(key);
+    absl::Status status;
+    for (const std::string& name : runner->input_names()) {
+      Shape shape = *runner->declared_input_shape(name);
+      for (int64_t& d : shape) {
+        if (d == -1) d = 1;
+      }
+      status.Update(runner->ResizeInput(name, shape));
+    }
+    if (status.ok() && runner->arena_bytes() > kArenaCap) continue;
+    if (status.ok()) status = runner->AllocateTensors();
+    if (status.ok()) {
+      for (const std::string& name : runner->input_names()) {
+        Tensor* input = *runner->input(name);
+        if (input->bytes > 0) std::memset(input->data, 0, input->bytes);
+      }
+      status = runner->Invoke();
+    }
+    if (status.ok()) {
+      // Read every output byte so ASan checks the pointers and sizes.
+      uint8_t sum = 0;
+      for (const std::string& name : runner->output_names()) {
+        const Tensor* output = *runner->output(name);
+        const auto* bytes = static_cast<const uint8_t*>(output->data);
+        for (size_t i = 0; i < output->bytes; ++i) sum ^= bytes[i];
+      }
+      volatile uint8_t sink = sum;
+      (void)sink;
+    } else {
+      CheckClean(status, "run");
+    }
+  }
+  return 0;
+}
