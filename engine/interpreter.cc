@@ -34,7 +34,8 @@ absl::StatusOr<std::unique_ptr<Interpreter>> Interpreter::Create(
     }
   }
   ATTUNE_ASSIGN_OR_RETURN(interpreter->variables_,
-                          VariableStore::Create(interpreter->model_));
+                          VariableStore::Create(interpreter->model_,
+                                                options.max_variable_bytes));
   PlanOptions plan_options;
   plan_options.thread_pool = interpreter->thread_pool_;
   plan_options.variables = interpreter->variables_.get();

@@ -18,6 +18,9 @@ struct InterpreterOptions {
   // Threads of the pool shared by all kernels of this interpreter. 1 runs
   // everything on the calling thread.
   int num_threads = 1;
+  // Upper bound on the total bytes of the model's variables, checked before
+  // any is allocated (ResourceExhausted above it).
+  size_t max_variable_bytes = VariableStore::kDefaultMaxVariableBytes;
 };
 
 // Runs the signatures of one model. Owns one thread pool, the resource

@@ -340,8 +340,12 @@ void ExecutionPlan::PlanMemory() {
     r.first_use = std::min(r.first_use, step);
     r.last_use = std::max(r.last_use, step);
   };
-  // Inputs are written before step 0; outputs are read after the last step.
-  for (const SignatureIo& io : signature_->inputs) touch(io.tensor, 0);
+  // Inputs are written before step 0 and stay intact through the last step,
+  // so Invoke can be repeated on the same inputs; outputs are read after it.
+  for (const SignatureIo& io : signature_->inputs) {
+    touch(io.tensor, 0);
+    touch(io.tensor, std::max(num_steps - 1, 0));
+  }
   for (int s = 0; s < num_steps; ++s) {
     const Node& node = subgraph_->nodes[steps_[s].node];
     for (int t : node.inputs) {

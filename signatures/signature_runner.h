@@ -26,8 +26,8 @@ namespace attune {
 //   read *runner->typed_output<float>("logits");
 //
 // Owned by its Interpreter. Buffers returned by input()/output() stay valid
-// until the next ResizeInput + AllocateTensors; output data is overwritten by
-// each Invoke. Not thread-safe: use one runner from one thread at a time.
+// until the next ResizeInput + AllocateTensors; Invoke leaves inputs intact
+// (it may be repeated on the same inputs) and overwrites the outputs. Not thread-safe: use one runner from one thread at a time.
 class SignatureRunner {
  public:
   explicit SignatureRunner(std::unique_ptr<ExecutionPlan> plan)

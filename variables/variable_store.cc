@@ -9,9 +9,19 @@
 namespace attune {
 
 absl::StatusOr<std::unique_ptr<VariableStore>> VariableStore::Create(
-    std::shared_ptr<const Model> model) {
+    std::shared_ptr<const Model> model, size_t max_bytes) {
   std::unique_ptr<VariableStore> store(new VariableStore(std::move(model)));
   const auto& variables = store->model_->graph().variables;
+  // Validated shapes cannot overflow: each variable is below 2^40 bytes.
+  uint64_t total = 0;
+  for (const VariableInfo& info : variables) {
+    total += NumElements(info.shape) * DTypeSize(info.dtype);
+  }
+  if (total > max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "model variables need ", total, " bytes, more than the limit of ",
+        max_bytes, " (InterpreterOptions::max_variable_bytes)"));
+  }
   for (size_t i = 0; i < variables.size(); ++i) {
     const VariableInfo& info = variables[i];
     Tensor tensor;

@@ -27,9 +27,17 @@ namespace attune {
 class VariableStore {
  public:
   // InvalidArgument when a random initializer is used on a non-float
-  // variable; ResourceExhausted when the buffers cannot be allocated.
+  // variable; ResourceExhausted when the variables need more than
+  // `max_bytes` in total (checked before anything is allocated) or the
+  // buffers cannot be allocated.
   static absl::StatusOr<std::unique_ptr<VariableStore>> Create(
-      std::shared_ptr<const Model> model);
+      std::shared_ptr<const Model> model,
+      size_t max_bytes = kDefaultMaxVariableBytes);
+
+  // Default cap on the total size of a model's variables (1 GiB): a corrupt
+  // or hostile model cannot make an interpreter allocate and initialize
+  // terabytes. Raise it through InterpreterOptions for larger models.
+  static constexpr size_t kDefaultMaxVariableBytes = size_t{1} << 30;
 
   int size() const { return static_cast<int>(tensors_.size()); }
   // Index of variable `name`, or -1.

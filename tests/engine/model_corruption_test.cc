@@ -106,8 +106,12 @@ void Exercise(absl::Span<const uint8_t> bytes, const std::string& mutant,
     return finish();
   }
   ++tally.loaded;
+  // Variables are capped like the arena, so a mutant declaring gigabytes of
+  // variables is refused (ResourceExhausted) instead of initialized.
+  InterpreterOptions options;
+  options.max_variable_bytes = kArenaCap;
   absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
-      Interpreter::Create(*model);
+      Interpreter::Create(*model, options);
   if (!interpreter.ok()) {
     Reject(interpreter.status(), "plan", mutant, tally);
     return finish();

@@ -90,3 +90,34 @@ TEST(VariableStoreTest, RandomInitializerOnIntegerVariableIsRejected) {
 
 }  // namespace
 }  // namespace attune
+
+namespace attune {
+namespace {
+
+TEST(VariableStoreTest, TotalSizeAboveTheLimitIsRefusedBeforeAllocating) {
+  ModelBuilder b("big");
+  // 2^29 floats = 2 GiB: above the default 1 GiB cap, refused without
+  // allocating.
+  b.AddVariable({"huge", DType::kFloat32, {1 << 14, 1 << 15},
+                 Initializer::kGlorotUniform, -1, 0, true});
+  Graph graph;
+  {
+    auto built = b.Build();
+    ASSERT_FALSE(built.ok());  // the builder's own store hits the default cap
+    EXPECT_EQ(built.status().code(), absl::StatusCode::kResourceExhausted);
+  }
+  ModelBuilder small("small");
+  small.AddVariable({"w", DType::kFloat32, {512, 1024}, Initializer::kZeros, -1,
+                     0, true});
+  auto model = small.BuildModel();
+  ASSERT_TRUE(model.ok());
+  auto store = VariableStore::Create(*model, /*max_bytes=*/1 << 20);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(std::string(store.status().message()).find("2097152 bytes"),
+            std::string::npos);
+  EXPECT_TRUE(VariableStore::Create(*model, 2 << 20).ok());
+}
+
+}  // namespace
+}  // namespace attune
