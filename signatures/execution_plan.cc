@@ -136,9 +136,27 @@ absl::Status ExecutionPlan::Prepare() {
     defined[signature_->inputs[i].tensor] = true;
   }
 
-  // 2. Shape rules in node order; fold what is known now.
+  // 2. Only nodes that feed a signature output, and stateful nodes (variable
+  //    writes, optimizer updates), belong to this signature.
+  const int num_nodes = static_cast<int>(subgraph_->nodes.size());
+  std::vector<bool> wanted(tensors_.size(), false);
+  for (const SignatureIo& io : signature_->outputs) wanted[io.tensor] = true;
+  std::vector<bool> needed(num_nodes, false);
+  for (int n = num_nodes - 1; n >= 0; --n) {
+    const Node& node = subgraph_->nodes[n];
+    bool need = IsStateful(node.op);
+    for (int t : node.outputs) need = need || wanted[t];
+    if (!need) continue;
+    needed[n] = true;
+    for (int t : node.inputs) {
+      if (t != -1) wanted[t] = true;
+    }
+  }
+
+  // 3. Shape rules in node order; fold what is known now.
   std::vector<size_t> scratch;
-  for (int n = 0; n < static_cast<int>(subgraph_->nodes.size()); ++n) {
+  for (int n = 0; n < num_nodes; ++n) {
+    if (!needed[n]) continue;
     const Node& node = subgraph_->nodes[n];
     for (int t : node.inputs) {
       if (t != -1 && !defined[t]) {
@@ -154,7 +172,7 @@ absl::Status ExecutionPlan::Prepare() {
     for (int t : node.outputs) defined[t] = true;
   }
 
-  // 3. Signature outputs must be defined.
+  // 4. Signature outputs must be defined.
   for (const SignatureIo& io : signature_->outputs) {
     if (!defined[io.tensor]) {
       return absl::InvalidArgumentError(absl::StrCat(

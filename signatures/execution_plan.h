@@ -31,7 +31,9 @@ struct PlanOptions {
 // The prepared, memory-planned execution of one signature.
 //
 // Data flow: Create -> [ResizeInput]* -> AllocateTensors -> Invoke*.
-//  1. Prepare runs every node's shape rule in order. A node whose inputs are
+//  1. Prepare keeps the nodes the signature needs (those its outputs depend
+//     on, and stateful nodes: variable writes, optimizer updates) and runs
+//     their shape rules in order. A node whose inputs are
 //     all known before Invoke (constants, shape arithmetic on a resized batch)
 //     and whose outputs are small is evaluated right there ("folded"); its
 //     outputs become static and it does not run at Invoke.
