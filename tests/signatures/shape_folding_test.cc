@@ -112,7 +112,8 @@ TEST(ShapeFoldingTest, FillDimsFromShapeResolveStatically) {
   const int zeros = b.Op1(OpCode::kFill, {dims, value});
   // A second fill with a constant value is folded entirely.
   const int folded = b.Op1(OpCode::kFill, {dims, b.ConstantScalar("one", 1)});
-  b.AddSignature("run", {{"x", x}, {"value", value}}, {{"zeros", zeros}});
+  b.AddSignature("run", {{"x", x}, {"value", value}},
+                 {{"zeros", zeros}, {"ones", folded}});
   auto model = b.BuildModel();
   ASSERT_TRUE(model.ok()) << model.status();
   auto interpreter = Interpreter::Create(*model);
