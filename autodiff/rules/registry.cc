@@ -26,6 +26,32 @@ absl::Status MeanGrad(GradContext& ctx, std::vector<int>& dxs);
 absl::Status SoftmaxGrad(GradContext& ctx, std::vector<int>& dxs);
 absl::Status LogSoftmaxGrad(GradContext& ctx, std::vector<int>& dxs);
 absl::Status SoftmaxCrossEntropyGrad(GradContext& ctx, std::vector<int>& dxs);
+// elementwise.cc
+absl::Status MaximumGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status MinimumGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status PowGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status SelectGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status CastGrad(GradContext& ctx, std::vector<int>& dxs);
+// unary.cc
+absl::Status UnaryGrad(GradContext& ctx, std::vector<int>& dxs);
+// data_movement.cc
+absl::Status ConcatGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status PackGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status UnpackGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status TransposeGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status SliceGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status StridedSliceGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status PadGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status TileGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status BroadcastToGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status SumToShapeGrad(GradContext& ctx, std::vector<int>& dxs);
+// gather.cc
+absl::Status GatherGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status ScatterAddGrad(GradContext& ctx, std::vector<int>& dxs);
+// reduce_extremum.cc
+absl::Status ReduceExtremumGrad(GradContext& ctx, std::vector<int>& dxs);
+// no_gradient.cc
+absl::Status NoGradient(GradContext& ctx, std::vector<int>& dxs);
 
 namespace {
 
@@ -54,6 +80,32 @@ Table BuildTable() {
   t[static_cast<int>(OpCode::kSparseSoftmaxCrossEntropy)] =
       SoftmaxCrossEntropyGrad;
   t[static_cast<int>(OpCode::kSoftmaxCrossEntropy)] = SoftmaxCrossEntropyGrad;
+  t[static_cast<int>(OpCode::kMaximum)] = MaximumGrad;
+  t[static_cast<int>(OpCode::kMinimum)] = MinimumGrad;
+  t[static_cast<int>(OpCode::kPow)] = PowGrad;
+  t[static_cast<int>(OpCode::kSelect)] = SelectGrad;
+  t[static_cast<int>(OpCode::kCast)] = CastGrad;
+  for (OpCode op : {OpCode::kNeg, OpCode::kAbs, OpCode::kExp, OpCode::kLog,
+                    OpCode::kSqrt, OpCode::kRsqrt, OpCode::kSquare}) {
+    t[static_cast<int>(op)] = UnaryGrad;
+  }
+  t[static_cast<int>(OpCode::kConcat)] = ConcatGrad;
+  t[static_cast<int>(OpCode::kPack)] = PackGrad;
+  t[static_cast<int>(OpCode::kUnpack)] = UnpackGrad;
+  t[static_cast<int>(OpCode::kTranspose)] = TransposeGrad;
+  t[static_cast<int>(OpCode::kSlice)] = SliceGrad;
+  t[static_cast<int>(OpCode::kStridedSlice)] = StridedSliceGrad;
+  t[static_cast<int>(OpCode::kPad)] = PadGrad;
+  t[static_cast<int>(OpCode::kTile)] = TileGrad;
+  t[static_cast<int>(OpCode::kBroadcastTo)] = BroadcastToGrad;
+  t[static_cast<int>(OpCode::kSumToShape)] = SumToShapeGrad;
+  t[static_cast<int>(OpCode::kGather)] = GatherGrad;
+  t[static_cast<int>(OpCode::kScatterAdd)] = ScatterAddGrad;
+  t[static_cast<int>(OpCode::kReduceMax)] = ReduceExtremumGrad;
+  t[static_cast<int>(OpCode::kReduceMin)] = ReduceExtremumGrad;
+  for (OpCode op : {OpCode::kOneHot, OpCode::kZerosLike, OpCode::kDequantize}) {
+    t[static_cast<int>(op)] = NoGradient;
+  }
   return t;
 }
 

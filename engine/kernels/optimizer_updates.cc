@@ -6,7 +6,7 @@
 // SGD (momentum mu, dampening tau, weight decay wd, Nesterov):
 //   g = grad + wd * p
 //   b = g on step 1, else mu * b + (1 - tau) * g          (when mu != 0)
-//   g = g + mu * b (Nesterov) or b
+//   g = g + mu * b (Nesterov: needs mu > 0, tau = 0, as PyTorch) or b
 //   p = p - lr * g
 // Adam / AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), t = step:
 //   AdamW: p = p * (1 - lr * wd); Adam: g = grad + wd * p
@@ -95,6 +95,14 @@ absl::Status Prepare(NodeContext& ctx) {
       if (d.momentum != 0.0f && d.slot0 == -1) {
         return ctx.InvalidArgument("momentum needs a momentum_variable");
       }
+      if (d.nesterov && (d.momentum <= 0.0f || d.dampening != 0.0f)) {
+        return ctx.InvalidArgument(absl::StrCat(
+            "nesterov needs momentum > 0 and dampening 0, got momentum ",
+            d.momentum, ", dampening ", d.dampening));
+      }
+      // PyTorch keeps no momentum buffer when momentum is 0: a buffer here
+      // would scale the gradient by (1 - dampening) from step 2 on.
+      if (d.momentum == 0.0f) d.slot0 = -1;
       break;
     }
     case OpCode::kAdamUpdate: {

@@ -80,12 +80,13 @@ KernelRegistration RegisterAssignVariable();
 
 
 // ---- training: activation_grad.cc, broadcast_to.cc,
-// softmax_cross_entropy.cc, optimizer_updates.cc
+// softmax_cross_entropy.cc, optimizer_updates.cc, scatter_add.cc
 KernelRegistration RegisterActivationGrad();
 KernelRegistration RegisterBroadcastTo();
 KernelRegistration RegisterSumToShape();
 KernelRegistration RegisterSoftmaxCrossEntropy();
 KernelRegistration RegisterOptimizerUpdate();
+KernelRegistration RegisterScatterAdd();
 // (end training)
 
 
@@ -202,6 +203,7 @@ Table BuildTable() {
                     OpCode::kRmspropUpdate, OpCode::kAdagradUpdate}) {
     set(op, RegisterOptimizerUpdate());
   }
+  set(OpCode::kScatterAdd, RegisterScatterAdd());
   // (end training)
 
 

@@ -38,6 +38,10 @@ absl::StatusOr<Built> BuildGraphs(OpCode op,
       handles.push_back(b.Constant<float>(name, in.shape, in.values));
     } else if (in.dtype == DType::kInt64) {
       handles.push_back(b.Constant<int64_t>(name, in.shape, in.int_values));
+    } else if (in.dtype == DType::kBool) {
+      std::vector<uint8_t> bytes(in.int_values.begin(), in.int_values.end());
+      for (uint8_t& v : bytes) v = v != 0 ? 1 : 0;
+      handles.push_back(b.Constant(name, DType::kBool, in.shape, bytes));
     } else {
       std::vector<int32_t> narrow(in.int_values.begin(), in.int_values.end());
       handles.push_back(b.Constant<int32_t>(name, in.shape, narrow));
@@ -58,11 +62,19 @@ absl::StatusOr<Built> BuildGraphs(OpCode op,
     const Shape& shape = g.tensor(outputs[k]).shape;
     built.probes.push_back(
         RandomValues(NumElements(shape), -1.0f, 1.0f, options.seed + 17 * k));
+    if (!options.probe_outputs.empty() &&
+        (k >= options.probe_outputs.size() || !options.probe_outputs[k])) {
+      built.probes.back().assign(built.probes.back().size(), 0.0f);
+      continue;
+    }
     const int probe = g.Constant<float>(absl::StrCat("probe", k), shape,
                                         built.probes.back());
     const int weighted = g.Op1(OpCode::kMul, {outputs[k], probe});
     const int partial = g.Op1(OpCode::kSum, {weighted});
     loss = loss == -1 ? partial : g.Op1(OpCode::kAdd, {loss, partial});
+  }
+  if (loss == -1) {
+    return absl::InvalidArgumentError("probe_outputs weights no output");
   }
   // Shapes of the loss nodes are needed by AddGradients' checks.
   g.AddSignature("loss", feeds, {{"loss", loss}});

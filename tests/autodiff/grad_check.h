@@ -31,7 +31,7 @@ struct GradCheckInput {
   std::vector<float> values;
   bool differentiate = true;  // false: fed as a constant, not checked
   DType dtype = DType::kFloat32;
-  std::vector<int64_t> int_values;  // for int32/int64 constant inputs
+  std::vector<int64_t> int_values;  // for int32/int64/bool constant inputs
 };
 
 struct GradCheckOptions {
@@ -40,6 +40,10 @@ struct GradCheckOptions {
   double rtol = 1e-2;
   int num_outputs = 1;
   uint64_t seed = 1;
+  // Which outputs the loss weights with a probe; empty: all of them. An
+  // output left out gets no gradient (e.g. the backprop output of
+  // softmax_cross_entropy, whose own gradient is not supported).
+  std::vector<bool> probe_outputs;
 };
 
 // OK when every analytic gradient matches its numeric estimate; otherwise
