@@ -26,6 +26,12 @@ absl::Status MeanGrad(GradContext& ctx, std::vector<int>& dxs);
 absl::Status SoftmaxGrad(GradContext& ctx, std::vector<int>& dxs);
 absl::Status LogSoftmaxGrad(GradContext& ctx, std::vector<int>& dxs);
 absl::Status SoftmaxCrossEntropyGrad(GradContext& ctx, std::vector<int>& dxs);
+// conv2d.cc, depthwise_conv2d.cc, pool2d.cc, batch_matmul.cc
+absl::Status Conv2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status DepthwiseConv2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status MaxPool2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status AvgPool2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status BatchMatMulGrad(GradContext& ctx, std::vector<int>& dxs);
 
 namespace {
 
@@ -54,6 +60,11 @@ Table BuildTable() {
   t[static_cast<int>(OpCode::kSparseSoftmaxCrossEntropy)] =
       SoftmaxCrossEntropyGrad;
   t[static_cast<int>(OpCode::kSoftmaxCrossEntropy)] = SoftmaxCrossEntropyGrad;
+  t[static_cast<int>(OpCode::kConv2d)] = Conv2dGrad;
+  t[static_cast<int>(OpCode::kDepthwiseConv2d)] = DepthwiseConv2dGrad;
+  t[static_cast<int>(OpCode::kMaxPool2d)] = MaxPool2dGrad;
+  t[static_cast<int>(OpCode::kAvgPool2d)] = AvgPool2dGrad;
+  t[static_cast<int>(OpCode::kBatchMatMul)] = BatchMatMulGrad;
   return t;
 }
 
