@@ -52,6 +52,12 @@ absl::Status ScatterAddGrad(GradContext& ctx, std::vector<int>& dxs);
 absl::Status ReduceExtremumGrad(GradContext& ctx, std::vector<int>& dxs);
 // no_gradient.cc
 absl::Status NoGradient(GradContext& ctx, std::vector<int>& dxs);
+// conv2d.cc, depthwise_conv2d.cc, pool2d.cc, batch_matmul.cc
+absl::Status Conv2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status DepthwiseConv2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status MaxPool2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status AvgPool2dGrad(GradContext& ctx, std::vector<int>& dxs);
+absl::Status BatchMatMulGrad(GradContext& ctx, std::vector<int>& dxs);
 
 namespace {
 
@@ -106,6 +112,11 @@ Table BuildTable() {
   for (OpCode op : {OpCode::kOneHot, OpCode::kZerosLike, OpCode::kDequantize}) {
     t[static_cast<int>(op)] = NoGradient;
   }
+  t[static_cast<int>(OpCode::kConv2d)] = Conv2dGrad;
+  t[static_cast<int>(OpCode::kDepthwiseConv2d)] = DepthwiseConv2dGrad;
+  t[static_cast<int>(OpCode::kMaxPool2d)] = MaxPool2dGrad;
+  t[static_cast<int>(OpCode::kAvgPool2d)] = AvgPool2dGrad;
+  t[static_cast<int>(OpCode::kBatchMatMul)] = BatchMatMulGrad;
   return t;
 }
 

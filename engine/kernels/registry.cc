@@ -90,6 +90,17 @@ KernelRegistration RegisterScatterAdd();
 // (end training)
 
 
+// ---- convolution gradients: conv2d_grad.cc, depthwise_conv2d_grad.cc,
+// pool2d_grad.cc
+KernelRegistration RegisterConv2dBackpropInput();
+KernelRegistration RegisterConv2dBackpropFilter();
+KernelRegistration RegisterDepthwiseConv2dBackpropInput();
+KernelRegistration RegisterDepthwiseConv2dBackpropFilter();
+KernelRegistration RegisterMaxPool2dGrad();
+KernelRegistration RegisterAvgPool2dGrad();
+// (end convolution gradients)
+
+
 // ---- shape and data movement: reshape.cc, transpose.cc, concat.cc, ...
 KernelRegistration RegisterReshape();
 KernelRegistration RegisterTranspose();
@@ -205,6 +216,18 @@ Table BuildTable() {
   }
   set(OpCode::kScatterAdd, RegisterScatterAdd());
   // (end training)
+
+
+  // ---- convolution gradients
+  set(OpCode::kConv2dBackpropInput, RegisterConv2dBackpropInput());
+  set(OpCode::kConv2dBackpropFilter, RegisterConv2dBackpropFilter());
+  set(OpCode::kDepthwiseConv2dBackpropInput,
+      RegisterDepthwiseConv2dBackpropInput());
+  set(OpCode::kDepthwiseConv2dBackpropFilter,
+      RegisterDepthwiseConv2dBackpropFilter());
+  set(OpCode::kMaxPool2dGrad, RegisterMaxPool2dGrad());
+  set(OpCode::kAvgPool2dGrad, RegisterAvgPool2dGrad());
+  // (end convolution gradients)
 
 
   // ---- shape and data movement
