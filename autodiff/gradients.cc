@@ -85,7 +85,8 @@ absl::Status BackwardPass::Finalize(int tensor) {
   const std::vector<int>& parts = contributions_[tensor];
   if (parts.empty()) return absl::OkStatus();
   int sum = parts[0];
-  const std::string& name = b_.tensor(tensor).name;
+  // A copy: each Op1 below may grow the tensor list.
+  const std::string name = b_.tensor(tensor).name;
   for (size_t i = 1; i < parts.size(); ++i) {
     sum = b_.Op1(OpCode::kAdd, {sum, parts[i]}, {},
                  absl::StrCat("gradients/", name, "/accumulate_", i));

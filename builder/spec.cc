@@ -11,12 +11,14 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "builder/training.h"
 #include "engine/kernels/registry.h"
 #include "engine/model.h"
 #include "engine/status_macros.h"
 #include "engine/validator.h"
 #include "nlohmann/json.hpp"
 #include "signatures/execution_plan.h"
+#include "variables/variable_store.h"
 
 namespace attune {
 namespace {
@@ -100,8 +102,8 @@ class Fields {
       return Error(field, absl::StrCat("must be an integer, got ", v->dump()));
     }
     if (*i < min || *i > max) {
-      return Error(field, absl::StrCat("must be in [", min, ", ", max,
-                                       "], got ", *i));
+      return Error(field,
+                   absl::StrCat("must be in [", min, ", ", max, "], got ", *i));
     }
     return *i;
   }
@@ -122,14 +124,15 @@ class Fields {
       for (const Json& e : *v) {
         std::optional<int64_t> x = AsInt(e);
         if (!x.has_value()) {
-          return Error(field, absl::StrCat("must hold integers, got ",
-                                           v->dump()));
+          return Error(field,
+                       absl::StrCat("must hold integers, got ", v->dump()));
         }
         out.push_back(*x);
       }
     } else {
-      return Error(field, absl::StrCat("must be an integer or a list of two, got ",
-                                       v->dump()));
+      return Error(
+          field,
+          absl::StrCat("must be an integer or a list of two, got ", v->dump()));
     }
     for (int64_t x : out) {
       if (x < min || x > (int64_t{1} << 20)) {
@@ -140,8 +143,8 @@ class Fields {
     return out;
   }
 
-  absl::StatusOr<double> Float(absl::string_view field, double dflt,
-                               double min, double max) const {
+  absl::StatusOr<double> Float(absl::string_view field, double dflt, double min,
+                               double max) const {
     const Json* v = Find(field);
     if (v == nullptr) return dflt;
     if (!v->is_number()) {
@@ -149,8 +152,8 @@ class Fields {
     }
     const double d = v->get<double>();
     if (!(d >= min && d <= max)) {
-      return Error(field, absl::StrCat("must be in [", min, ", ", max,
-                                       "], got ", d));
+      return Error(field,
+                   absl::StrCat("must be in [", min, ", ", max, "], got ", d));
     }
     return d;
   }
@@ -159,7 +162,8 @@ class Fields {
     const Json* v = Find(field);
     if (v == nullptr) return dflt;
     if (!v->is_boolean()) {
-      return Error(field, absl::StrCat("must be true or false, got ", v->dump()));
+      return Error(field,
+                   absl::StrCat("must be true or false, got ", v->dump()));
     }
     return v->get<bool>();
   }
@@ -190,18 +194,13 @@ class Fields {
   std::string who_;
 };
 
-// ---- deterministic initializers --------------------------------------------
+// ---- per-variable seeds ----------------------------------------------------
 
 uint64_t SplitMix64(uint64_t& state) {
   uint64_t z = (state += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
-}
-
-// Uniform in [0, 1) with 24 random bits (exact in float).
-double Uniform01(uint64_t& state) {
-  return static_cast<double>(SplitMix64(state) >> 40) * (1.0 / 16777216.0);
 }
 
 // The seed of variable #index of a spec with seed `seed`.
@@ -219,8 +218,8 @@ struct Value {
 };
 
 const std::vector<absl::string_view> kActivationLayers = {
-    "relu", "relu6", "sigmoid", "tanh", "softmax",
-    "leaky_relu", "elu", "gelu", "hard_swish"};
+    "relu",       "relu6", "sigmoid", "tanh",      "softmax",
+    "leaky_relu", "elu",   "gelu",    "hard_swish"};
 
 bool IsFusable(absl::string_view act) {
   return act == "relu" || act == "relu6" || act == "sigmoid" || act == "tanh";
@@ -233,7 +232,8 @@ class Compiler {
  private:
   int AddTensor(std::string name, DType dtype, Shape shape, int buffer = -1) {
     Subgraph& sg = graph_.subgraphs[0];
-    sg.tensors.push_back({std::move(name), dtype, std::move(shape), buffer, {}});
+    sg.tensors.push_back(
+        {std::move(name), dtype, std::move(shape), buffer, {}});
     return static_cast<int>(sg.tensors.size()) - 1;
   }
   int AddBytes(absl::Span<const uint8_t> bytes) {
@@ -241,9 +241,10 @@ class Compiler {
     return static_cast<int>(graph_.buffers.size()) - 1;
   }
   int ConstF32(std::string name, Shape shape, const std::vector<float>& v) {
-    const int buffer = AddBytes({reinterpret_cast<const uint8_t*>(v.data()),
-                                 v.size() * sizeof(float)});
-    return AddTensor(std::move(name), DType::kFloat32, std::move(shape), buffer);
+    const int buffer = AddBytes(
+        {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)});
+    return AddTensor(std::move(name), DType::kFloat32, std::move(shape),
+                     buffer);
   }
   int ConstI64(std::string name, const std::vector<int64_t>& v) {
     const int buffer = AddBytes({reinterpret_cast<const uint8_t*>(v.data()),
@@ -263,8 +264,8 @@ class Compiler {
     graph_.subgraphs[0].nodes.push_back(std::move(node));
     return {out, std::move(shape)};
   }
-  // A parameter: a constant holding its initial values plus its
-  // VariableInfo record.
+  // A parameter: a resource variable (VariableInfo with its initializer and
+  // seed) read by a read_variable node whose output is named like it.
   absl::StatusOr<int> Param(const Fields& f, const std::string& layer,
                             absl::string_view param, Shape shape,
                             Initializer init, bool trainable);
@@ -285,7 +286,9 @@ class Compiler {
                                              const std::string& act,
                                              const std::string& name,
                                              Value out);
-  absl::Status CheckLossAndOptimizer(const Json& root);
+  // Parses "loss", "optimizer" and "gradient_accumulation_steps" into
+  // `config`; returns whether the spec asks for training signatures.
+  absl::StatusOr<bool> ParseTraining(const Json& root, TrainingConfig& config);
 
   Graph graph_;
   uint64_t seed_ = 0;
@@ -310,9 +313,15 @@ absl::StatusOr<int> Compiler::Param(const Fields& f, const std::string& layer,
   var.initializer = init;
   var.seed = VariableSeed(seed_, static_cast<int>(graph_.variables.size()));
   var.trainable = trainable;
-  ATTUNE_ASSIGN_OR_RETURN(std::vector<float> values, InitialValues(var));
-  const int tensor = ConstF32(var.name, shape, values);
   graph_.variables.push_back(std::move(var));
+  Subgraph& sg = graph_.subgraphs[0];
+  const int tensor =
+      AddTensor(graph_.variables.back().name, DType::kFloat32, shape);
+  Node read;
+  read.op = OpCode::kReadVariable;
+  read.attrs.SetInt("variable", static_cast<int>(graph_.variables.size()) - 1);
+  read.outputs = {tensor};
+  sg.nodes.push_back(std::move(read));
   return tensor;
 }
 
@@ -347,7 +356,8 @@ absl::StatusOr<Value> Compiler::Activation(const Fields& f,
     op = OpCode::kHardSwish;
   } else if (act == "softmax") {
     op = OpCode::kSoftmax;
-    ATTUNE_ASSIGN_OR_RETURN(int64_t axis, f.Int("axis", -1, -kMaxRank, kMaxRank - 1));
+    ATTUNE_ASSIGN_OR_RETURN(int64_t axis,
+                            f.Int("axis", -1, -kMaxRank, kMaxRank - 1));
     if (axis < -static_cast<int64_t>(in.shape.size()) ||
         axis >= static_cast<int64_t>(in.shape.size())) {
       return f.Error("axis", absl::StrCat("is out of range for input ",
@@ -367,9 +377,10 @@ absl::StatusOr<Value> Compiler::Activation(const Fields& f,
     ATTUNE_ASSIGN_OR_RETURN(bool approximate, f.Bool("approximate", false));
     attrs.SetInt("approximate", approximate ? 1 : 0);
   } else {
-    return f.Error("activation",
-                   absl::StrCat("unknown activation \"", act, "\" (allowed: none, ",
-                                absl::StrJoin(kActivationLayers, ", "), ")"));
+    return f.Error(
+        "activation",
+        absl::StrCat("unknown activation \"", act, "\" (allowed: none, ",
+                     absl::StrJoin(kActivationLayers, ", "), ")"));
   }
   return Op(op, {in.tensor}, std::move(attrs), std::move(name), in.shape);
 }
@@ -388,13 +399,14 @@ absl::StatusOr<Value> Compiler::Dense(const Fields& f, const std::string& name,
                                        Initializer::kGlorotUniform, trainable));
   int b = -1;
   if (use_bias) {
-    ATTUNE_ASSIGN_OR_RETURN(b, Param(f, name, "bias", {units},
-                                     Initializer::kZeros, trainable));
+    ATTUNE_ASSIGN_OR_RETURN(
+        b, Param(f, name, "bias", {units}, Initializer::kZeros, trainable));
   }
   Shape out = in.shape;
   out.back() = units;
   return FinishWithActivation(
-      f, act, name, Op(OpCode::kFullyConnected, {in.tensor, w, b}, {}, name, out));
+      f, act, name,
+      Op(OpCode::kFullyConnected, {in.tensor, w, b}, {}, name, out));
 }
 
 // Output size of one spatial dim under TensorFlow padding rules; -1 stays -1.
@@ -436,7 +448,8 @@ absl::StatusOr<Value> Compiler::Conv(const Fields& f, const std::string& name,
                           f.Pair("kernel_size", std::nullopt, 1));
   ATTUNE_ASSIGN_OR_RETURN(std::vector<int64_t> strides,
                           f.Pair("strides", std::vector<int64_t>{1, 1}, 1));
-  const char* dil_field = f.Find("dilation_rate") ? "dilation_rate" : "dilation";
+  const char* dil_field =
+      f.Find("dilation_rate") ? "dilation_rate" : "dilation";
   if (f.Find("dilation_rate") && f.Find("dilation")) {
     return f.Error("dilation", "give either dilation or dilation_rate");
   }
@@ -451,18 +464,19 @@ absl::StatusOr<Value> Compiler::Conv(const Fields& f, const std::string& name,
                                              strides[0], dil[0], same));
   ATTUNE_ASSIGN_OR_RETURN(int64_t ow, OutDim(f, "width", in.shape[2], ks[1],
                                              strides[1], dil[1], same));
-  Shape kshape = depthwise ? Shape{ks[0], ks[1], c, mult}
-                           : Shape{ks[0], ks[1], c, out_c};
+  Shape kshape =
+      depthwise ? Shape{ks[0], ks[1], c, mult} : Shape{ks[0], ks[1], c, out_c};
   ATTUNE_ASSIGN_OR_RETURN(int w, Param(f, name, "kernel", kshape,
                                        Initializer::kGlorotUniform, trainable));
   int b = -1;
   if (use_bias) {
-    ATTUNE_ASSIGN_OR_RETURN(b, Param(f, name, "bias", {out_c},
-                                     Initializer::kZeros, trainable));
+    ATTUNE_ASSIGN_OR_RETURN(
+        b, Param(f, name, "bias", {out_c}, Initializer::kZeros, trainable));
   }
   Attributes attrs;
-  attrs.SetInts("strides", strides).SetInts("dilations", dil).SetString(
-      "padding", padding);
+  attrs.SetInts("strides", strides)
+      .SetInts("dilations", dil)
+      .SetString("padding", padding);
   return FinishWithActivation(
       f, act, name,
       Op(depthwise ? OpCode::kDepthwiseConv2d : OpCode::kConv2d,
@@ -483,13 +497,14 @@ absl::StatusOr<Value> Compiler::Pool(const Fields& f, const std::string& name,
   ATTUNE_ASSIGN_OR_RETURN(std::string padding,
                           f.String("padding", "valid", {"valid", "same"}));
   const bool same = padding == "same";
-  ATTUNE_ASSIGN_OR_RETURN(int64_t oh, OutDim(f, "height", in.shape[1], ks[0],
-                                             strides[0], 1, same));
-  ATTUNE_ASSIGN_OR_RETURN(int64_t ow, OutDim(f, "width", in.shape[2], ks[1],
-                                             strides[1], 1, same));
+  ATTUNE_ASSIGN_OR_RETURN(
+      int64_t oh, OutDim(f, "height", in.shape[1], ks[0], strides[0], 1, same));
+  ATTUNE_ASSIGN_OR_RETURN(
+      int64_t ow, OutDim(f, "width", in.shape[2], ks[1], strides[1], 1, same));
   Attributes attrs;
-  attrs.SetInts("ksize", ks).SetInts("strides", strides).SetString("padding",
-                                                                   padding);
+  attrs.SetInts("ksize", ks)
+      .SetInts("strides", strides)
+      .SetString("padding", padding);
   return Op(op, {in.tensor}, std::move(attrs), name,
             {in.shape[0], oh, ow, in.shape[3]});
 }
@@ -503,17 +518,18 @@ absl::StatusOr<Value> Compiler::BatchNorm(const Fields& f,
   (void)axis;
   const int64_t c = in.shape.back();
   if (c < 0) {
-    return f.Error(absl::StrCat("needs a static last (channel) dimension, "
-                                "input is ",
-                                ShapeToString(in.shape)));
+    return f.Error(
+        absl::StrCat("needs a static last (channel) dimension, "
+                     "input is ",
+                     ShapeToString(in.shape)));
   }
-  ATTUNE_ASSIGN_OR_RETURN(int gamma, Param(f, name, "gamma", {c},
-                                           Initializer::kOnes, trainable));
-  ATTUNE_ASSIGN_OR_RETURN(int beta, Param(f, name, "beta", {c},
-                                          Initializer::kZeros, trainable));
+  ATTUNE_ASSIGN_OR_RETURN(
+      int gamma, Param(f, name, "gamma", {c}, Initializer::kOnes, trainable));
+  ATTUNE_ASSIGN_OR_RETURN(
+      int beta, Param(f, name, "beta", {c}, Initializer::kZeros, trainable));
   // Moving statistics are never trained by gradients.
-  ATTUNE_ASSIGN_OR_RETURN(int mean, Param(f, name, "moving_mean", {c},
-                                          Initializer::kZeros, false));
+  ATTUNE_ASSIGN_OR_RETURN(
+      int mean, Param(f, name, "moving_mean", {c}, Initializer::kZeros, false));
   ATTUNE_ASSIGN_OR_RETURN(int var, Param(f, name, "moving_variance", {c},
                                          Initializer::kOnes, false));
   // scale = gamma * rsqrt(var + eps); shift = beta - mean * scale. These
@@ -522,10 +538,14 @@ absl::StatusOr<Value> Compiler::BatchNorm(const Fields& f,
   const Shape cs = {c};
   Value v = Op(OpCode::kAdd, {var, eps_t}, {}, name + "/variance_plus_eps", cs);
   v = Op(OpCode::kRsqrt, {v.tensor}, {}, name + "/inv_std", cs);
-  const Value scale = Op(OpCode::kMul, {gamma, v.tensor}, {}, name + "/scale", cs);
-  v = Op(OpCode::kMul, {mean, scale.tensor}, {}, name + "/mean_times_scale", cs);
-  const Value shift = Op(OpCode::kSub, {beta, v.tensor}, {}, name + "/shift", cs);
-  v = Op(OpCode::kMul, {in.tensor, scale.tensor}, {}, name + "/scaled", in.shape);
+  const Value scale =
+      Op(OpCode::kMul, {gamma, v.tensor}, {}, name + "/scale", cs);
+  v = Op(OpCode::kMul, {mean, scale.tensor}, {}, name + "/mean_times_scale",
+         cs);
+  const Value shift =
+      Op(OpCode::kSub, {beta, v.tensor}, {}, name + "/shift", cs);
+  v = Op(OpCode::kMul, {in.tensor, scale.tensor}, {}, name + "/scaled",
+         in.shape);
   return Op(OpCode::kAdd, {v.tensor, shift.tensor}, {}, name, in.shape);
 }
 
@@ -550,8 +570,8 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
     return f.Error("name", "must be non-empty and contain no '/'");
   }
   if (!layer_names_.insert(name).second) {
-    return f.Error("name", absl::StrCat("\"", name,
-                                        "\" is used by an earlier layer"));
+    return f.Error("name",
+                   absl::StrCat("\"", name, "\" is used by an earlier layer"));
   }
   ATTUNE_ASSIGN_OR_RETURN(bool trainable, f.Bool("trainable", true));
 
@@ -565,15 +585,15 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
     return Dense(f, name, trainable, in);
   }
   if (type == "conv2d") {
-    ATTUNE_RETURN_IF_ERROR(allow({"filters", "kernel_size", "strides",
-                                  "padding", "dilation", "dilation_rate",
-                                  "activation", "use_bias"}));
+    ATTUNE_RETURN_IF_ERROR(
+        allow({"filters", "kernel_size", "strides", "padding", "dilation",
+               "dilation_rate", "activation", "use_bias"}));
     return Conv(f, name, /*depthwise=*/false, trainable, in);
   }
   if (type == "depthwise_conv2d") {
-    ATTUNE_RETURN_IF_ERROR(allow({"kernel_size", "depth_multiplier", "strides",
-                                  "padding", "dilation", "dilation_rate",
-                                  "activation", "use_bias"}));
+    ATTUNE_RETURN_IF_ERROR(
+        allow({"kernel_size", "depth_multiplier", "strides", "padding",
+               "dilation", "dilation_rate", "activation", "use_bias"}));
     return Conv(f, name, /*depthwise=*/true, trainable, in);
   }
   if (type == "max_pool2d" || type == "avg_pool2d") {
@@ -598,8 +618,9 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
     int64_t rest = 1;
     for (size_t d = 1; d < in.shape.size(); ++d) {
       if (in.shape[d] < 0) {
-        return f.Error(absl::StrCat("needs static non-batch dimensions, input is ",
-                                    ShapeToString(in.shape)));
+        return f.Error(
+            absl::StrCat("needs static non-batch dimensions, input is ",
+                         ShapeToString(in.shape)));
       }
       rest *= in.shape[d];
     }
@@ -640,10 +661,10 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
       }
       if (wildcard >= 0) {
         if (rest % known_product != 0) {
-          return f.Error("target_shape",
-                         absl::StrCat(t->dump(), " cannot hold the ", rest,
-                                      " elements of input ",
-                                      ShapeToString(in.shape)));
+          return f.Error(
+              "target_shape",
+              absl::StrCat(t->dump(), " cannot hold the ", rest,
+                           " elements of input ", ShapeToString(in.shape)));
         }
         target[wildcard] = rest / known_product;
       } else if (known_product != rest) {
@@ -672,19 +693,19 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
   }
   std::string act = type;
   if (type == "activation") {
-    ATTUNE_ASSIGN_OR_RETURN(act, f.String("activation", std::nullopt,
-                                          kActivationLayers));
+    ATTUNE_ASSIGN_OR_RETURN(
+        act, f.String("activation", std::nullopt, kActivationLayers));
   } else {
     bool is_act = false;
     for (absl::string_view a : kActivationLayers) is_act = is_act || type == a;
     if (!is_act) {
-      return f.Error("type",
-                     absl::StrCat("unknown layer type \"", type,
-                                  "\" (allowed: dense, conv2d, depthwise_conv2d, "
-                                  "max_pool2d, avg_pool2d, global_avg_pool, "
-                                  "flatten, reshape, dropout, batch_norm, "
-                                  "activation, ",
-                                  absl::StrJoin(kActivationLayers, ", "), ")"));
+      return f.Error(
+          "type", absl::StrCat("unknown layer type \"", type,
+                               "\" (allowed: dense, conv2d, depthwise_conv2d, "
+                               "max_pool2d, avg_pool2d, global_avg_pool, "
+                               "flatten, reshape, dropout, batch_norm, "
+                               "activation, ",
+                               absl::StrJoin(kActivationLayers, ", "), ")"));
     }
   }
   if (act == "leaky_relu" || act == "elu") {
@@ -699,45 +720,108 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
   return Activation(f, act, name, in);
 }
 
-absl::Status Compiler::CheckLossAndOptimizer(const Json& root) {
-  if (auto it = root.find("loss"); it != root.end()) {
-    if (!it->is_object()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("spec: field \"loss\": must be an object, got ",
-                       it->dump()));
+absl::StatusOr<bool> Compiler::ParseTraining(const Json& root,
+                                             TrainingConfig& config) {
+  Fields top(root, "spec");
+  ATTUNE_ASSIGN_OR_RETURN(
+      int64_t accumulation,
+      top.Int("gradient_accumulation_steps", 1, 1, 1 << 20));
+  config.gradient_accumulation_steps = static_cast<int>(accumulation);
+  const Json* loss = top.Find("loss");
+  if (loss != nullptr) {
+    if (!loss->is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spec: field \"loss\": must be an object, got ", loss->dump()));
     }
-    Fields f(*it, "spec loss");
-    ATTUNE_RETURN_IF_ERROR(f.CheckKnown({"type", "labels", "from_logits"}));
-    ATTUNE_RETURN_IF_ERROR(
+    Fields f(*loss, "spec loss");
+    ATTUNE_RETURN_IF_ERROR(f.CheckKnown(
+        {"type", "labels", "from_logits", "label_smoothing", "delta", "l2"}));
+    ATTUNE_ASSIGN_OR_RETURN(
+        std::string type,
         f.String("type", std::nullopt,
-                 {"softmax_cross_entropy", "sigmoid_cross_entropy",
-                  "mean_squared_error"})
-            .status());
-    ATTUNE_RETURN_IF_ERROR(
-        f.String("labels", "sparse", {"sparse", "one_hot"}).status());
-    ATTUNE_RETURN_IF_ERROR(f.Bool("from_logits", true).status());
-  }
-  if (auto it = root.find("optimizer"); it != root.end()) {
-    if (!it->is_object()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("spec: field \"optimizer\": must be an object, got ",
-                       it->dump()));
+                 {"softmax_cross_entropy", "binary_cross_entropy",
+                  "sigmoid_cross_entropy", "mean_squared_error", "mse",
+                  "mean_absolute_error", "l1", "huber"}));
+    LossConfig& l = config.loss;
+    if (type == "softmax_cross_entropy") {
+      l.type = LossType::kSoftmaxCrossEntropy;
+    } else if (type == "binary_cross_entropy" ||
+               type == "sigmoid_cross_entropy") {
+      l.type = LossType::kBinaryCrossEntropy;
+    } else if (type == "mean_squared_error" || type == "mse") {
+      l.type = LossType::kMeanSquaredError;
+    } else if (type == "mean_absolute_error" || type == "l1") {
+      l.type = LossType::kMeanAbsoluteError;
+    } else {
+      l.type = LossType::kHuber;
     }
-    Fields f(*it, "spec optimizer");
-    ATTUNE_RETURN_IF_ERROR(f.CheckKnown({"type", "learning_rate", "momentum",
-                                         "nesterov", "weight_decay", "beta1",
-                                         "beta2", "eps"}));
-    ATTUNE_RETURN_IF_ERROR(
-        f.String("type", std::nullopt, {"sgd", "adam", "adamw"}).status());
-    ATTUNE_RETURN_IF_ERROR(f.Float("learning_rate", 1e-3, 0.0, 1e6).status());
-    ATTUNE_RETURN_IF_ERROR(f.Float("momentum", 0.0, 0.0, 1.0).status());
-    ATTUNE_RETURN_IF_ERROR(f.Bool("nesterov", false).status());
-    ATTUNE_RETURN_IF_ERROR(f.Float("weight_decay", 0.0, 0.0, 1e6).status());
-    ATTUNE_RETURN_IF_ERROR(f.Float("beta1", 0.9, 0.0, 1.0).status());
-    ATTUNE_RETURN_IF_ERROR(f.Float("beta2", 0.999, 0.0, 1.0).status());
-    ATTUNE_RETURN_IF_ERROR(f.Float("eps", 1e-8, 0.0, 1.0).status());
+    ATTUNE_ASSIGN_OR_RETURN(
+        std::string labels,
+        f.String("labels", "sparse", {"sparse", "one_hot"}));
+    if (f.Find("labels") != nullptr &&
+        l.type != LossType::kSoftmaxCrossEntropy) {
+      return f.Error("labels", "applies to softmax_cross_entropy only");
+    }
+    l.sparse_labels = labels == "sparse";
+    ATTUNE_ASSIGN_OR_RETURN(bool from_logits, f.Bool("from_logits", true));
+    if (!from_logits) {
+      return f.Error("from_logits",
+                     "must be true: the last layer's output is the logits and "
+                     "the loss applies softmax/sigmoid itself");
+    }
+    ATTUNE_ASSIGN_OR_RETURN(l.label_smoothing,
+                            f.Float("label_smoothing", 0.0, 0.0, 1.0));
+    if (f.Find("label_smoothing") != nullptr && !IsClassifierLoss(l.type)) {
+      return f.Error("label_smoothing", "applies to cross-entropy losses only");
+    }
+    ATTUNE_ASSIGN_OR_RETURN(l.huber_delta, f.Float("delta", 1.0, 1e-12, 1e12));
+    if (f.Find("delta") != nullptr && l.type != LossType::kHuber) {
+      return f.Error("delta", "applies to the huber loss only");
+    }
+    ATTUNE_ASSIGN_OR_RETURN(l.l2, f.Float("l2", 0.0, 0.0, 1e6));
   }
-  return absl::OkStatus();
+  const Json* opt = top.Find("optimizer");
+  if (opt != nullptr) {
+    if (!opt->is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spec: field \"optimizer\": must be an object, got ", opt->dump()));
+    }
+    Fields f(*opt, "spec optimizer");
+    ATTUNE_RETURN_IF_ERROR(f.CheckKnown(
+        {"type", "learning_rate", "momentum", "dampening", "nesterov",
+         "weight_decay", "beta1", "beta2", "eps", "alpha", "clip_value",
+         "clip_global_norm", "updates_at_end"}));
+    ATTUNE_ASSIGN_OR_RETURN(std::string type, f.String("type", std::nullopt,
+                                                       {"sgd", "adam", "adamw",
+                                                        "rmsprop", "adagrad"}));
+    ATTUNE_ASSIGN_OR_RETURN(OptimizerType t, ParseOptimizerType(type));
+    OptimizerConfig& c = config.optimizer;
+    c = DefaultOptimizerConfig(t);
+    ATTUNE_ASSIGN_OR_RETURN(
+        c.learning_rate, f.Float("learning_rate", c.learning_rate, 0.0, 1e6));
+    ATTUNE_ASSIGN_OR_RETURN(c.momentum,
+                            f.Float("momentum", c.momentum, 0.0, 1.0));
+    ATTUNE_ASSIGN_OR_RETURN(c.dampening,
+                            f.Float("dampening", c.dampening, 0.0, 1.0));
+    ATTUNE_ASSIGN_OR_RETURN(c.nesterov, f.Bool("nesterov", c.nesterov));
+    ATTUNE_ASSIGN_OR_RETURN(c.weight_decay,
+                            f.Float("weight_decay", c.weight_decay, 0.0, 1e6));
+    ATTUNE_ASSIGN_OR_RETURN(c.beta1, f.Float("beta1", c.beta1, 0.0, 1.0));
+    ATTUNE_ASSIGN_OR_RETURN(c.beta2, f.Float("beta2", c.beta2, 0.0, 1.0));
+    ATTUNE_ASSIGN_OR_RETURN(c.eps, f.Float("eps", c.eps, 0.0, 1.0));
+    ATTUNE_ASSIGN_OR_RETURN(c.alpha, f.Float("alpha", c.alpha, 0.0, 1.0));
+    ATTUNE_ASSIGN_OR_RETURN(c.clip_value,
+                            f.Float("clip_value", c.clip_value, 0.0, 1e30));
+    ATTUNE_ASSIGN_OR_RETURN(
+        c.clip_global_norm,
+        f.Float("clip_global_norm", c.clip_global_norm, 0.0, 1e30));
+    ATTUNE_ASSIGN_OR_RETURN(c.updates_at_end,
+                            f.Bool("updates_at_end", c.updates_at_end));
+    if (absl::Status s = ValidateOptimizerConfig(c); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("spec ", s.message()));
+    }
+  }
+  return loss != nullptr && opt != nullptr;
 }
 
 absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
@@ -745,25 +829,24 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
   DomParser parser(root);
   if (!Json::sax_parse(text.begin(), text.end(), &parser) ||
       !parser.error.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "spec: invalid JSON: ",
-        parser.error.empty() ? "parse error" : parser.error));
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec: invalid JSON: ",
+                     parser.error.empty() ? "parse error" : parser.error));
   }
   if (!root.is_object()) {
     return absl::InvalidArgumentError("spec: must be a JSON object");
   }
   Fields top(root, "spec");
-  ATTUNE_RETURN_IF_ERROR(top.CheckKnown(
-      {"name", "inputs", "layers", "loss", "optimizer", "seed"}));
+  ATTUNE_RETURN_IF_ERROR(
+      top.CheckKnown({"name", "inputs", "layers", "loss", "optimizer", "seed",
+                      "gradient_accumulation_steps"}));
   ATTUNE_ASSIGN_OR_RETURN(std::string model_name, top.String("name", "model"));
   ATTUNE_ASSIGN_OR_RETURN(
       int64_t seed, top.Int("seed", 0, 0, std::numeric_limits<int64_t>::max()));
   seed_ = static_cast<uint64_t>(seed);
-  ATTUNE_RETURN_IF_ERROR(CheckLossAndOptimizer(root));
-  bool classifier = false;
-  if (auto it = root.find("loss"); it != root.end()) {
-    classifier = it->value("type", "") == "softmax_cross_entropy";
-  }
+  TrainingConfig training;
+  ATTUNE_ASSIGN_OR_RETURN(const bool trains, ParseTraining(root, training));
+  const bool has_loss = root.find("loss") != root.end();
 
   graph_.description = model_name;
   graph_.subgraphs.emplace_back();
@@ -797,9 +880,9 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
   Value value;
   if (!shape_json->is_array() || shape_json->empty() ||
       shape_json->size() > static_cast<size_t>(kMaxRank)) {
-    return fin.Error("shape", absl::StrCat("must be a list of 1 to ", kMaxRank,
-                                           " dimensions, got ",
-                                           shape_json->dump()));
+    return fin.Error("shape",
+                     absl::StrCat("must be a list of 1 to ", kMaxRank,
+                                  " dimensions, got ", shape_json->dump()));
   }
   for (const Json& d : *shape_json) {
     std::optional<int64_t> v = AsInt(d);
@@ -821,11 +904,13 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
   if (!layers->is_array()) return top.Error("layers", "must be a list");
   layer_names_.insert(input_name);
   for (size_t i = 0; i < layers->size(); ++i) {
-    ATTUNE_ASSIGN_OR_RETURN(value, Layer((*layers)[i], static_cast<int>(i), value));
+    ATTUNE_ASSIGN_OR_RETURN(value,
+                            Layer((*layers)[i], static_cast<int>(i), value));
   }
   if (value.tensor == input_value.tensor) {
-    return top.Error("layers", "must compute something (no layer produced an "
-                               "op; dropout is the identity)");
+    return top.Error("layers",
+                     "must compute something (no layer produced an "
+                     "op; dropout is the identity)");
   }
 
   Signature infer;
@@ -833,11 +918,15 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
   infer.subgraph = 0;
   infer.inputs.push_back({input_name, input_value.tensor});
   infer.outputs.push_back({"logits", value.tensor});
-  if (classifier) {
+  if (has_loss && training.loss.type == LossType::kSoftmaxCrossEntropy) {
     Attributes attrs;
     attrs.SetInt("axis", -1);
     const Value probs = Op(OpCode::kSoftmax, {value.tensor}, std::move(attrs),
                            "probabilities", value.shape);
+    infer.outputs.push_back({"probabilities", probs.tensor});
+  } else if (has_loss && training.loss.type == LossType::kBinaryCrossEntropy) {
+    const Value probs =
+        Op(OpCode::kSigmoid, {value.tensor}, {}, "probabilities", value.shape);
     infer.outputs.push_back({"probabilities", probs.tensor});
   }
   graph_.signatures.push_back(std::move(infer));
@@ -853,7 +942,10 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
   if (all_kernels) {
     ATTUNE_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model,
                             Model::FromGraph(graph_));
+    ATTUNE_ASSIGN_OR_RETURN(std::unique_ptr<VariableStore> variables,
+                            VariableStore::Create(model));
     PlanOptions options;
+    options.variables = variables.get();
     absl::StatusOr<std::unique_ptr<ExecutionPlan>> plan =
         ExecutionPlan::Create(model, 0, options);
     if (!plan.ok()) {
@@ -862,82 +954,18 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
           plan.status().message()));
     }
   }
-  return std::move(graph_);
+  if (!trains) return std::move(graph_);
+  absl::StatusOr<Graph> trained =
+      AddTrainingSignatures(std::move(graph_), training);
+  if (!trained.ok()) {
+    return absl::Status(trained.status().code(),
+                        absl::StrCat("spec \"", model_name,
+                                     "\": ", trained.status().message()));
+  }
+  return trained;
 }
 
 }  // namespace
-
-absl::StatusOr<std::vector<float>> InitialValues(const VariableInfo& variable) {
-  if (variable.dtype != DType::kFloat32) {
-    return absl::UnimplementedError(absl::StrCat(
-        "variable \"", variable.name, "\": initializers produce float32, not ",
-        DTypeName(variable.dtype)));
-  }
-  absl::StatusOr<int64_t> n = CheckedNumElements(variable.shape);
-  if (!n.ok() || !IsFullyDefined(variable.shape)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("variable \"", variable.name, "\": shape ",
-                     ShapeToString(variable.shape), " is not fully defined"));
-  }
-  std::vector<float> values(*n, 0.0f);
-  // Fans as Keras computes them.
-  const Shape& s = variable.shape;
-  double fan_in = 1, fan_out = 1;
-  if (s.size() == 1) {
-    fan_in = fan_out = static_cast<double>(s[0]);
-  } else if (s.size() >= 2) {
-    double receptive = 1;
-    for (size_t i = 0; i + 2 < s.size(); ++i) receptive *= s[i];
-    fan_in = s[s.size() - 2] * receptive;
-    fan_out = s[s.size() - 1] * receptive;
-  }
-  fan_in = std::max(fan_in, 1.0);
-  fan_out = std::max(fan_out, 1.0);
-  uint64_t state = variable.seed;
-  auto uniform = [&](double limit) {
-    for (float& v : values) {
-      v = static_cast<float>((2.0 * Uniform01(state) - 1.0) * limit);
-    }
-  };
-  auto normal = [&](double stddev) {
-    // Box-Muller on 24-bit uniforms, truncated at two standard deviations
-    // like Keras' truncated normal.
-    const double kTwoPi = 6.283185307179586;
-    for (float& v : values) {
-      double z;
-      do {
-        const double u1 = 1.0 - Uniform01(state);  // (0, 1]
-        const double u2 = Uniform01(state);
-        z = std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
-      } while (std::fabs(z) > 2.0);
-      v = static_cast<float>(z * stddev);
-    }
-  };
-  switch (variable.initializer) {
-    case Initializer::kZeros:
-      break;
-    case Initializer::kOnes:
-      std::fill(values.begin(), values.end(), 1.0f);
-      break;
-    case Initializer::kGlorotUniform:
-      uniform(std::sqrt(6.0 / (fan_in + fan_out)));
-      break;
-    case Initializer::kGlorotNormal:
-      normal(std::sqrt(2.0 / (fan_in + fan_out)) / 0.87962566103423978);
-      break;
-    case Initializer::kHeUniform:
-      uniform(std::sqrt(6.0 / fan_in));
-      break;
-    case Initializer::kHeNormal:
-      normal(std::sqrt(2.0 / fan_in) / 0.87962566103423978);
-      break;
-    case Initializer::kConstantBuffer:
-      return absl::UnimplementedError(absl::StrCat(
-          "variable \"", variable.name,
-          "\": a constant-buffer initializer has no generated values"));
-  }
-  return values;
-}
 
 absl::StatusOr<Graph> CompileSpec(absl::string_view json) {
   Compiler compiler;

@@ -11,21 +11,42 @@
 // activation layers relu, relu6, sigmoid, tanh, softmax, leaky_relu, elu,
 // gelu, hard_swish. Each op follows engine/kernels/OPS.md.
 //
-// The compiled graph has one signature, `infer`: the spec's input by name;
-// output `logits` (the last layer's output) and, when the spec's "loss" is
-// softmax_cross_entropy, `probabilities` = softmax(logits).
+// Signatures: `infer` always: the spec's input by name; output `logits`
+// (the last layer's output) and, for classifier losses, `probabilities` =
+// softmax(logits) (softmax_cross_entropy) or sigmoid(logits)
+// (binary_cross_entropy). With both "loss" and "optimizer", also `train`
+// and `eval` (and `accumulate` / `apply_gradients` when
+// "gradient_accumulation_steps" > 1), built by AddTrainingSignatures: see
+// builder/training.h for their contract (label input `y`, outputs `loss`,
+// `accuracy`, optimizer variables).
 //
-// Weights are constant tensors named "<layer>/<param>" (dense kernel
+// Weights are resource variables named "<layer>/<param>" (dense kernel
 // [in, out] + bias; conv2d kernel [kh, kw, in, out] + bias; depthwise_conv2d
 // kernel [kh, kw, in, multiplier] + bias; batch_norm gamma, beta,
-// moving_mean, moving_variance), filled at compile time by InitialValues()
-// from the spec's "seed". Each is also recorded in Graph::variables (same
-// name, initializer, per-variable seed, the layer's "trainable" flag) so
-// that a later pass can turn it into a resource variable. The spec text is
-// kept in the metadata entry kSpecMetadataKey; "loss" and "optimizer" are
-// checked and preserved there.
-
-#include <vector>
+// moving_mean, moving_variance), each read by a read_variable node whose
+// output tensor has the variable's name. Initializers (run by the
+// VariableStore through InitializeFloats, variables/initializers.h): Glorot
+// uniform kernels, zero biases, batch_norm gamma ones / beta zeros /
+// moving_mean zeros / moving_variance ones; each variable's seed derives
+// from the spec's "seed" and its index, so weights are reproducible. A
+// layer's "trainable": false freezes its variables; batch_norm moving
+// statistics are never trainable (training uses them as at inference: they
+// are not updated, a known gap). dropout is the identity in every signature.
+// The spec text is kept in the metadata entry kSpecMetadataKey.
+//
+// Spec fields beyond DESIGN.md's example (all optional):
+//   "loss": {"type": softmax_cross_entropy | binary_cross_entropy
+//            (alias sigmoid_cross_entropy) | mean_squared_error (mse) |
+//            mean_absolute_error (l1) | huber,
+//            "labels": "sparse" | "one_hot" (softmax_cross_entropy),
+//            "label_smoothing": s in [0, 1] (cross-entropies),
+//            "delta": huber delta (1.0), "l2": lambda (0),
+//            "from_logits": true (false is rejected)}
+//   "optimizer": {"type": sgd | adam | adamw | rmsprop | adagrad, PyTorch
+//            names and defaults: learning_rate, momentum, dampening,
+//            nesterov, weight_decay, beta1, beta2, eps, alpha; plus
+//            clip_value, clip_global_norm (0 = off) and updates_at_end}
+//   "gradient_accumulation_steps": N >= 1 (1)
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -40,16 +61,10 @@ inline constexpr char kSpecMetadataKey[] = "attune.spec";
 // or values that do not fit (shapes, sizes); messages name the layer as
 // `layer #2 ("dense_1", dense)` and the field. When every op of the graph
 // has a kernel, the `infer` signature is also prepared once, so the kernels'
-// shape rules confirm the declared shapes.
+// shape rules confirm the declared shapes. With training signatures, the
+// errors of AddTrainingSignatures too: Unimplemented naming the op when a
+// trainable layer sits behind an op without a gradient rule.
 absl::StatusOr<Graph> CompileSpec(absl::string_view json);
-
-// The initial values of `variable` (float32): zeros, ones, or Glorot/He
-// uniform/normal from variable.seed, with fans computed from the shape as
-// Keras does ([in, out]; [kh, kw, in, out] with the receptive field
-// kh*kw). Deterministic across platforms. Unimplemented for
-// kConstantBuffer or non-float32 variables; InvalidArgument for a shape
-// that is not fully defined.
-absl::StatusOr<std::vector<float>> InitialValues(const VariableInfo& variable);
 
 }  // namespace attune
 

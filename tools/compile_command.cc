@@ -23,17 +23,26 @@ int RunCompile(const CompileArgs& args) {
   absl::StatusOr<std::string> text = ReadFileBytes(args.spec, 64 << 20);
   if (!text.ok()) return Fail(text.status());
   absl::StatusOr<Graph> graph = CompileSpec(*text);
-  if (!graph.ok()) return Fail(absl::StrCat(args.spec, ": ", graph.status().message()));
+  if (!graph.ok())
+    return Fail(absl::StrCat(args.spec, ": ", graph.status().message()));
   const absl::Status written = WriteModelFile(*graph, args.output);
   if (!written.ok()) return Fail(written);
-  int64_t parameters = 0;
-  for (const VariableInfo& v : graph->variables) parameters += NumElements(v.shape);
+  int64_t parameters = 0, trainable = 0;
+  for (const VariableInfo& v : graph->variables) {
+    parameters += NumElements(v.shape);
+    if (v.trainable) trainable += NumElements(v.shape);
+  }
   size_t nodes = 0;
   for (const Subgraph& s : graph->subgraphs) nodes += s.nodes.size();
+  std::string signatures;
+  for (const Signature& sig : graph->signatures) {
+    absl::StrAppend(&signatures, signatures.empty() ? "" : ", ", sig.key);
+  }
   std::cout << "compiled " << args.spec << " -> " << args.output << " ("
             << graph->description << ": " << nodes << " ops, "
             << graph->variables.size() << " variables, " << parameters
-            << " parameters)" << std::endl;
+            << " parameters, " << trainable << " trainable; signatures "
+            << signatures << ")" << std::endl;
   return kExitOk;
 }
 
@@ -42,8 +51,10 @@ int RunCompile(const CompileArgs& args) {
 void AddCompileCommand(CLI::App& app, std::vector<Command>& commands) {
   auto args = std::make_shared<CompileArgs>();
   CLI::App* sub = app.add_subcommand(
-      "compile", "Compile a model spec (JSON, see DESIGN.md) into a model file");
-  sub->add_option("spec", args->spec, "Model spec, e.g. examples/specs/w0_tflite_tutorial.json")
+      "compile",
+      "Compile a model spec (JSON, see DESIGN.md) into a model file");
+  sub->add_option("spec", args->spec,
+                  "Model spec, e.g. examples/specs/w0_tflite_tutorial.json")
       ->required();
   sub->add_option("-o,--output", args->output, "Model file to write")
       ->required();

@@ -17,6 +17,7 @@
 #include "pthreadpool.h"
 #include "signatures/execution_plan.h"
 #include "tools/cli.h"
+#include "variables/variable_store.h"
 
 namespace attune {
 namespace cli {
@@ -78,6 +79,11 @@ int RunInfo(const InfoArgs& args) {
   }
   PlanOptions options;
   options.thread_pool = pool;
+  // Variable ops (read_variable, optimizer updates) prepare against the
+  // model's variables.
+  absl::StatusOr<std::unique_ptr<VariableStore>> variables =
+      VariableStore::Create(*model);
+  if (variables.ok()) options.variables = variables->get();
   std::vector<PlanInfo> plans;
   for (size_t i = 0; i < graph.signatures.size(); ++i) {
     PlanInfo info;

@@ -14,8 +14,10 @@ namespace attune {
 
 absl::Status FullyConnectedGrad(GradContext& ctx, std::vector<int>& dxs) {
   ATTUNE_ASSIGN_OR_RETURN(int g, FusedActivationGrad(ctx, ctx.dy(), ctx.y()));
-  const Shape& x_shape = ctx.info(ctx.x(0)).shape;
-  const Shape& w_shape = ctx.info(ctx.x(1)).shape;
+  // Copies: emitting ops grows the tensor list and would invalidate
+  // references into it.
+  const Shape x_shape = ctx.info(ctx.x(0)).shape;
+  const Shape w_shape = ctx.info(ctx.x(1)).shape;
   const int64_t k = w_shape[0];
   const int64_t n = w_shape[1];
   dxs[0] = ctx.Op1(OpCode::kBatchMatMul, {g, ctx.x(1)},

@@ -12,6 +12,7 @@
 #include "engine/model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "variables/initializers.h"
 
 namespace attune {
 namespace {
@@ -33,10 +34,21 @@ const TensorInfo* FindTensor(const Graph& g, absl::string_view name) {
   return nullptr;
 }
 
+const VariableInfo* FindVariable(const Graph& g, absl::string_view name);
+
+// A constant's values, or a variable's initial values (computed from its
+// VariableInfo by the one initializer, InitializeFloats).
 std::vector<float> ConstValues(const Graph& g, absl::string_view name) {
+  if (const VariableInfo* v = FindVariable(g, name)) {
+    std::vector<float> values(NumElements(v->shape));
+    absl::Status s = InitializeFloats(v->initializer, v->seed, v->shape,
+                                      absl::MakeSpan(values));
+    EXPECT_TRUE(s.ok()) << s;
+    return values;
+  }
   const TensorInfo* t = FindTensor(g, name);
   if (t == nullptr || t->buffer < 0) {
-    ADD_FAILURE() << "no constant " << name;
+    ADD_FAILURE() << "no constant or variable " << name;
     return {};
   }
   absl::Span<const uint8_t> b = g.buffers[t->buffer].bytes();
@@ -52,9 +64,12 @@ const VariableInfo* FindVariable(const Graph& g, absl::string_view name) {
   return nullptr;
 }
 
+// Ops of `infer`, without the read_variable nodes of the weights.
 std::vector<std::string> OpNames(const Graph& g) {
   std::vector<std::string> ops;
-  for (const Node& n : g.subgraphs[0].nodes) ops.emplace_back(OpName(n.op));
+  for (const Node& n : g.subgraphs[0].nodes) {
+    if (n.op != OpCode::kReadVariable) ops.emplace_back(OpName(n.op));
+  }
   return ops;
 }
 
@@ -125,7 +140,9 @@ TEST(SpecTest, W0CompilesToTheTutorialGraph) {
   EXPECT_EQ(g->description, "tflite_tutorial");
   EXPECT_THAT(OpNames(*g), ElementsAre("reshape", "fully_connected",
                                        "fully_connected", "softmax"));
-  ASSERT_EQ(g->variables.size(), 4u);
+  // 4 weights + optimizer/step + optimizer/learning_rate (plain SGD has no
+  // slots).
+  ASSERT_EQ(g->variables.size(), 6u);
   struct Expected {
     const char* name;
     Shape shape;
@@ -141,11 +158,19 @@ TEST(SpecTest, W0CompilesToTheTutorialGraph) {
     EXPECT_EQ(v->shape, e.shape) << e.name;
     EXPECT_EQ(v->initializer, e.init) << e.name;
     EXPECT_TRUE(v->trainable);
+    // Read by a read_variable whose output carries the variable's name.
     const TensorInfo* t = FindTensor(*g, e.name);
     ASSERT_NE(t, nullptr) << e.name;
-    EXPECT_GE(t->buffer, 0);
+    EXPECT_EQ(t->buffer, -1);
     EXPECT_EQ(t->shape, e.shape);
+    const Node* read = NodeProducing(*g, e.name);
+    ASSERT_NE(read, nullptr);
+    EXPECT_EQ(read->op, OpCode::kReadVariable);
+    EXPECT_EQ(g->variables[*read->attrs.GetInt("variable")].name, e.name);
   }
+  // The spec has a loss and an optimizer: train and eval too.
+  EXPECT_NE(g->FindSignature("train"), nullptr);
+  EXPECT_NE(g->FindSignature("eval"), nullptr);
   // Flatten: reshape with the static shape constant [-1, 784].
   const Node* flatten = NodeProducing(*g, "flatten");
   ASSERT_NE(flatten, nullptr);
@@ -205,11 +230,14 @@ TEST(SpecTest, WeightsAreSeededGlorotUniformAndZeroBiases) {
   EXPECT_NEAR(sum / k1.size(), 0.0, 0.01 * limit);
   EXPECT_NEAR(sum_sq / k1.size(), limit * limit / 3, 0.02 * limit * limit);
   for (float v : ConstValues(*a, "dense_1/bias")) EXPECT_EQ(v, 0.0f);
-  // The values come from the recorded VariableInfo alone.
-  absl::StatusOr<std::vector<float>> again =
-      InitialValues(*FindVariable(*a, "dense_1/kernel"));
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*again, k1);
+  // An interpreter's variables start at exactly these values.
+  absl::StatusOr<std::shared_ptr<const Model>> model = Model::FromGraph(*a);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto interp = Interpreter::Create(*model);
+  ASSERT_TRUE(interp.ok()) << interp.status();
+  auto live = (*interp)->variables().Get<float>("dense_1/kernel");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(std::vector<float>(live->begin(), live->end()), k1);
 }
 
 TEST(SpecTest, DenseOnlyInferMatchesDirectComputation) {
@@ -296,14 +324,25 @@ TEST(SpecTest, BatchNormInferenceMatchesFormula) {
   }
 }
 
-TEST(SpecTest, W1AndW2ExamplesCompile) {
+TEST(SpecTest, W1W2W3ExamplesCompile) {
+  absl::StatusOr<Graph> w3 = CompileSpec(ReadSpec("w3_head.json"));
+  ASSERT_TRUE(w3.ok()) << w3.status();
+  EXPECT_EQ(FindVariable(*w3, "dense_1/kernel")->shape, Shape({1280, 128}));
+  EXPECT_NE(FindVariable(*w3, "dense_2/kernel/adam/m"), nullptr);
+
   absl::StatusOr<Graph> w1 = CompileSpec(ReadSpec("w1_mlp.json"));
   ASSERT_TRUE(w1.ok()) << w1.status();
   EXPECT_EQ(FindVariable(*w1, "dense_1/kernel")->shape, Shape({784, 256}));
   EXPECT_EQ(FindVariable(*w1, "dense_3/kernel")->shape, Shape({128, 10}));
 
-  absl::StatusOr<Graph> w2 = CompileSpec(ReadSpec("w2_cnn.json"));
-  ASSERT_TRUE(w2.ok()) << w2.status();
+  // The forward structure of W2 (its train signature needs the conv
+  // gradient rules: tests/builder/training_test.cc).
+  std::string w2_spec = ReadSpec("w2_cnn.json");
+  const size_t opt = w2_spec.find("\n  \"optimizer\"");
+  ASSERT_NE(opt, std::string::npos);
+  w2_spec.erase(opt, w2_spec.find("\n", opt + 1) - opt);
+  absl::StatusOr<Graph> w2 = CompileSpec(w2_spec);
+  ASSERT_TRUE(w2.ok()) << w2.status() << w2_spec;
   EXPECT_THAT(OpNames(*w2),
               ElementsAre("conv2d", "max_pool2d", "conv2d", "max_pool2d",
                           "reshape", "fully_connected", "fully_connected",
@@ -490,26 +529,27 @@ TEST(SpecTest, ErrorsNameTheLayerAndField) {
   }
 }
 
-TEST(SpecTest, InitialValues) {
-  VariableInfo v;
-  v.name = "w";
-  v.shape = {3, 3, 8, 16};
-  v.initializer = Initializer::kHeNormal;
-  v.seed = 11;
-  absl::StatusOr<std::vector<float>> he = InitialValues(v);
-  ASSERT_TRUE(he.ok());
-  // Truncated at two standard deviations of the untruncated normal.
-  const double stddev = std::sqrt(2.0 / (3 * 3 * 8)) / 0.87962566103423978;
-  for (float x : *he) ASSERT_LE(std::fabs(x), 2 * stddev + 1e-6);
-  v.initializer = Initializer::kOnes;
-  v.shape = {2};
-  EXPECT_THAT(*InitialValues(v), ElementsAre(1.0f, 1.0f));
-  v.initializer = Initializer::kConstantBuffer;
-  EXPECT_EQ(InitialValues(v).status().code(), absl::StatusCode::kUnimplemented);
-  v.initializer = Initializer::kZeros;
-  v.shape = {-1, 2};
-  EXPECT_EQ(InitialValues(v).status().code(),
-            absl::StatusCode::kInvalidArgument);
+TEST(SpecTest, VariablesAreSeededPerVariableAndFrozenByLayer) {
+  absl::StatusOr<Graph> g = CompileSpec(R"({
+    "inputs": [{"name": "x", "shape": [-1, 4]}],
+    "layers": [
+      {"type": "dense", "name": "a", "units": 4, "trainable": false},
+      {"type": "dense", "name": "b", "units": 4}
+    ],
+    "seed": 21})");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_FALSE(FindVariable(*g, "a/kernel")->trainable);
+  EXPECT_FALSE(FindVariable(*g, "a/bias")->trainable);
+  EXPECT_TRUE(FindVariable(*g, "b/kernel")->trainable);
+  // Same shape and initializer, different seeds: different weights.
+  EXPECT_NE(FindVariable(*g, "a/kernel")->seed,
+            FindVariable(*g, "b/kernel")->seed);
+  EXPECT_NE(ConstValues(*g, "a/kernel"), ConstValues(*g, "b/kernel"));
+  // No constants hold weights: every parameter is a variable.
+  for (const TensorInfo& t : g->subgraphs[0].tensors) {
+    EXPECT_TRUE(t.buffer < 0 || t.name.find("kernel") == std::string::npos)
+        << t.name;
+  }
 }
 
 }  // namespace

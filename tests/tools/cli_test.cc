@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "variables/initializers.h"
 
 namespace attune {
 namespace {
@@ -75,16 +76,18 @@ constexpr char kTinySpec[] = R"({
   "seed": 5
 })";
 
+// The initial values of variable `name` (weights are resource variables,
+// initialized by InitializeFloats from their recorded initializer and seed).
 std::vector<float> Constant(const Graph& g, const std::string& name) {
-  for (const TensorInfo& t : g.subgraphs[0].tensors) {
-    if (t.name == name && t.buffer >= 0) {
-      absl::Span<const uint8_t> b = g.buffers[t.buffer].bytes();
-      std::vector<float> v(b.size() / 4);
-      std::memcpy(v.data(), b.data(), b.size());
-      return v;
-    }
+  for (const VariableInfo& v : g.variables) {
+    if (v.name != name) continue;
+    std::vector<float> values(NumElements(v.shape));
+    EXPECT_TRUE(InitializeFloats(v.initializer, v.seed, v.shape,
+                                 absl::MakeSpan(values))
+                    .ok());
+    return values;
   }
-  ADD_FAILURE() << "no constant " << name;
+  ADD_FAILURE() << "no variable " << name;
   return {};
 }
 
@@ -97,7 +100,8 @@ TEST_F(CliTest, CompileInfoRunRoundTrip) {
 
   r = Attune("info tiny.attune");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("signature \"infer\" (2 nodes, arena "));
+  // 4 read_variable nodes (the weights) + 2 fully_connected.
+  EXPECT_THAT(r.out, HasSubstr("signature \"infer\" (6 nodes, arena "));
   EXPECT_THAT(r.out, HasSubstr("  input   x       float32  [-1,3]\n"));
   EXPECT_THAT(r.out, HasSubstr("  output  logits  float32  [-1,2]\n"));
   EXPECT_THAT(r.out, HasSubstr("dense_a/kernel  float32  [3,4]  trainable  "
