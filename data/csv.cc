@@ -135,10 +135,11 @@ absl::StatusOr<CsvData> ParseCsv(absl::string_view text,
               index < static_cast<int64_t>(columns)) {
             data.label_index = static_cast<int>(index);
           } else {
-            return error(line_number,
-                         absl::StrCat("no label column \"", options.label_column,
-                                      "\"", header ? "" : " (the file has no header)",
-                                      "; ", columns, " columns"));
+            return error(
+                line_number,
+                absl::StrCat("no label column \"", options.label_column, "\"",
+                             header ? "" : " (the file has no header)", "; ",
+                             columns, " columns"));
           }
         }
       } else if (options.label_index >= 0) {
@@ -170,10 +171,10 @@ absl::StatusOr<CsvData> ParseCsv(absl::string_view text,
         if (!std::isfinite(v) || v != std::floor(v) ||
             v < std::numeric_limits<int32_t>::min() ||
             v > std::numeric_limits<int32_t>::max()) {
-          return error(line_number,
-                       absl::StrCat("label column ", c, " (\"", data.columns[c],
-                                    "\"): \"", fields[c],
-                                    "\" is not an int32 integer"));
+          return error(
+              line_number,
+              absl::StrCat("label column ", c, " (\"", data.columns[c],
+                           "\"): \"", fields[c], "\" is not an int32 integer"));
         }
         labels.push_back(static_cast<int32_t>(v));
       } else {
@@ -187,12 +188,12 @@ absl::StatusOr<CsvData> ParseCsv(absl::string_view text,
   }
   const int64_t feature_columns =
       static_cast<int64_t>(columns) - (data.has_labels ? 1 : 0);
-  absl::StatusOr<Array> f = Array::From<float>(
-      {rows, feature_columns}, absl::MakeConstSpan(features));
+  absl::StatusOr<Array> f = Array::From<float>({rows, feature_columns},
+                                               absl::MakeConstSpan(features));
   if (!f.ok()) return f.status();
   data.features = *std::move(f);
-  absl::StatusOr<Array> l = Array::From<int32_t>(
-      {data.has_labels ? rows : 0}, absl::MakeConstSpan(labels));
+  absl::StatusOr<Array> l = Array::From<int32_t>({data.has_labels ? rows : 0},
+                                                 absl::MakeConstSpan(labels));
   if (!l.ok()) return l.status();
   data.labels = *std::move(l);
   return data;

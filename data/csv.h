@@ -43,8 +43,8 @@ struct CsvReadOptions {
 };
 
 struct CsvData {
-  Array features;                    // float32 [rows, feature columns]
-  Array labels;                      // int32 [rows]; empty shape [0] if none
+  Array features;  // float32 [rows, feature columns]
+  Array labels;    // int32 [rows]; empty shape [0] if none
   bool has_labels = false;
   std::vector<std::string> columns;  // header names (or "0", "1", ...)
   int label_index = -1;              // in `columns`

@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
     } else if (i == 1 && arg[0] != '-') {
       ok = absl::SimpleAtoi(arg, &epochs) && epochs > 0;
     } else {
-      return Usage(absl::StrCat("unknown or incomplete argument \"", arg, "\""));
+      return Usage(
+          absl::StrCat("unknown or incomplete argument \"", arg, "\""));
     }
     if (!ok) return Usage(absl::StrCat("bad value for ", arg));
   }
@@ -112,7 +113,8 @@ int main(int argc, char** argv) {
   if (optimizer == "momentum") opt["momentum"] = 0.9;
   spec["optimizer"] = opt;
   absl::StatusOr<Graph> graph = CompileSpec(spec.dump());
-  if (!graph.ok()) return Fail(absl::StrCat("compile W0: ", graph.status().message()));
+  if (!graph.ok())
+    return Fail(absl::StrCat("compile W0: ", graph.status().message()));
   absl::StatusOr<std::shared_ptr<const Model>> model =
       Model::FromGraph(*std::move(graph));
   if (!model.ok()) return Fail(std::string(model.status().message()));
@@ -134,13 +136,13 @@ int main(int argc, char** argv) {
 
   // 2. The data.
   auto load = [&](const std::string& prefix) -> absl::StatusOr<Dataset> {
-    absl::StatusOr<Array> images = ReadDataFile(
-        absl::StrCat(dir, "/", prefix, "-images-idx3-ubyte.gz"),
-        DataRole::kFeatures);
+    absl::StatusOr<Array> images =
+        ReadDataFile(absl::StrCat(dir, "/", prefix, "-images-idx3-ubyte.gz"),
+                     DataRole::kFeatures);
     if (!images.ok()) return images.status();
-    absl::StatusOr<Array> labels = ReadDataFile(
-        absl::StrCat(dir, "/", prefix, "-labels-idx1-ubyte.gz"),
-        DataRole::kLabels);
+    absl::StatusOr<Array> labels =
+        ReadDataFile(absl::StrCat(dir, "/", prefix, "-labels-idx1-ubyte.gz"),
+                     DataRole::kLabels);
     if (!labels.ok()) return labels.status();
     return Dataset::Create(*std::move(images), *std::move(labels));
   };
@@ -162,10 +164,11 @@ int main(int argc, char** argv) {
   if (interpreter.variables().Find(kLearningRateVariable) >= 0) {
     options.schedule = LearningRateSchedule::Constant(lr);
   }
-  std::printf("W0 on Fashion-MNIST: %lld training images, batch 100, %lld "
-              "epochs, optimizer %s lr %g, %d thread(s)\n",
-              static_cast<long long>(train->size()),
-              static_cast<long long>(epochs), optimizer.c_str(), lr, threads);
+  std::printf(
+      "W0 on Fashion-MNIST: %lld training images, batch 100, %lld "
+      "epochs, optimizer %s lr %g, %d thread(s)\n",
+      static_cast<long long>(train->size()), static_cast<long long>(epochs),
+      optimizer.c_str(), lr, threads);
   absl::StatusOr<FitResult> result = Fit(interpreter, *train, options, &*test);
   if (!result.ok()) return Fail(std::string(result.status().message()));
   absl::StatusOr<EvalMetrics> metrics = Evaluate(interpreter, *test, 1000);
@@ -173,10 +176,11 @@ int main(int argc, char** argv) {
   if (!metrics->accuracy) return Fail("the eval signature has no accuracy");
   double seconds = 0;
   for (const EpochMetrics& m : result->epochs) seconds += m.seconds;
-  std::printf("test accuracy %.4f (loss %.4f, %lld images) after %lld steps, "
-              "%.1f s\n",
-              *metrics->accuracy, metrics->loss,
-              static_cast<long long>(metrics->samples),
-              static_cast<long long>(result->steps), seconds);
+  std::printf(
+      "test accuracy %.4f (loss %.4f, %lld images) after %lld steps, "
+      "%.1f s\n",
+      *metrics->accuracy, metrics->loss,
+      static_cast<long long>(metrics->samples),
+      static_cast<long long>(result->steps), seconds);
   return 0;
 }

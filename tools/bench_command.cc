@@ -48,7 +48,8 @@ int64_t Classes(Interpreter& interpreter) {
     absl::StatusOr<SignatureRunner*> r = interpreter.GetSignatureRunner(key);
     if (!r.ok()) continue;
     absl::StatusOr<Shape> shape = (*r)->declared_output_shape("logits");
-    if (shape.ok() && !shape->empty() && shape->back() > 0) return shape->back();
+    if (shape.ok() && !shape->empty() && shape->back() > 0)
+      return shape->back();
   }
   return 1;
 }
@@ -60,10 +61,12 @@ void Fill(Tensor& t, int64_t classes, std::mt19937_64& rng) {
       for (float& v : t.span<float>()) v = unit();
       break;
     case DType::kInt32:
-      for (int32_t& v : t.span<int32_t>()) v = static_cast<int32_t>(rng() % classes);
+      for (int32_t& v : t.span<int32_t>())
+        v = static_cast<int32_t>(rng() % classes);
       break;
     case DType::kInt64:
-      for (int64_t& v : t.span<int64_t>()) v = static_cast<int64_t>(rng() % classes);
+      for (int64_t& v : t.span<int64_t>())
+        v = static_cast<int64_t>(rng() % classes);
       break;
     case DType::kBool:
       for (uint8_t& v : t.span<uint8_t>()) v = rng() & 1;
@@ -124,7 +127,8 @@ int RunBench(const BenchArgs& args) {
     absl::Status s = r.Invoke();
     const Clock::time_point end = Clock::now();
     if (!s.ok()) return Fail(s);
-    ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
   }
   double mean = 0;
   for (double v : ms) mean += v;
@@ -143,12 +147,10 @@ int RunBench(const BenchArgs& args) {
     j["threads"] = args.runtime.threads;
     j["iterations"] = args.iterations;
     j["warmup"] = args.warmup;
-    j["latency_ms"] = {{"p50", Percentile(sorted, 0.50)},
-                       {"p90", Percentile(sorted, 0.90)},
-                       {"p99", Percentile(sorted, 0.99)},
-                       {"mean", mean},
-                       {"min", sorted.front()},
-                       {"max", sorted.back()}};
+    j["latency_ms"] = {
+        {"p50", Percentile(sorted, 0.50)}, {"p90", Percentile(sorted, 0.90)},
+        {"p99", Percentile(sorted, 0.99)}, {"mean", mean},
+        {"min", sorted.front()},           {"max", sorted.back()}};
     j["peak_rss_bytes"] = peak_rss;
     j["arena_bytes"] = r.arena_bytes();
     std::cout << j.dump(2) << std::endl;

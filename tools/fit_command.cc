@@ -98,7 +98,8 @@ absl::StatusOr<Dataset> LoadDataset(const std::string& x, const std::string& y,
                                     const std::string& label_column) {
   DataFileOptions options;
   options.csv_label_column = label_column;
-  absl::StatusOr<Array> features = ReadDataFile(x, DataRole::kFeatures, options);
+  absl::StatusOr<Array> features =
+      ReadDataFile(x, DataRole::kFeatures, options);
   if (!features.ok()) return features.status();
   absl::StatusOr<Array> labels = ReadDataFile(y, DataRole::kLabels, options);
   if (!labels.ok()) return labels.status();
@@ -134,12 +135,13 @@ int RunFit(const FitArgs& args) {
   const std::vector<std::string> keys = interpreter.signature_keys();
   if (std::find(keys.begin(), keys.end(), "train") == keys.end()) {
     return Fail(absl::StrCat(
-        args.model, " has no train signature (signatures: ",
-        absl::StrJoin(keys, ", "),
+        args.model,
+        " has no train signature (signatures: ", absl::StrJoin(keys, ", "),
         "); compile a spec with a loss and an optimizer"));
   }
 
-  absl::StatusOr<Dataset> train = LoadDataset(args.x, args.y, args.label_column);
+  absl::StatusOr<Dataset> train =
+      LoadDataset(args.x, args.y, args.label_column);
   if (!train.ok()) return Fail(train.status());
   std::optional<Dataset> validation;
   if (!args.val_x.empty()) {
@@ -179,8 +181,8 @@ int RunFit(const FitArgs& args) {
     if (!schedule.ok()) return UsageError(schedule.status().message());
     options.schedule = *schedule;
   }
-  options.progress = isatty(STDERR_FILENO) ? ProgressMode::kBar
-                                           : ProgressMode::kNone;
+  options.progress =
+      isatty(STDERR_FILENO) ? ProgressMode::kBar : ProgressMode::kNone;
   options.on_epoch = [&](const EpochMetrics& m) {
     std::cout << FormatEpoch(m, args.epochs) << std::endl;
   };
@@ -198,8 +200,8 @@ int RunFit(const FitArgs& args) {
                  "is skipped"
               << std::endl;
   }
-  absl::StatusOr<FitResult> result = Fit(
-      interpreter, *train, options, validation ? &*validation : nullptr);
+  absl::StatusOr<FitResult> result =
+      Fit(interpreter, *train, options, validation ? &*validation : nullptr);
   if (!result.ok()) return Fail(result.status());
   if (!args.save_weights.empty()) {
     if (absl::Status s = SaveWeights(interpreter, args.save_weights); !s.ok()) {
@@ -231,8 +233,8 @@ int RunFit(const FitArgs& args) {
 
 void AddFitCommand(CLI::App& app, std::vector<Command>& commands) {
   auto args = std::make_shared<FitArgs>();
-  CLI::App* sub = app.add_subcommand(
-      "fit", "Train a model's train signature on a dataset");
+  CLI::App* sub =
+      app.add_subcommand("fit", "Train a model's train signature on a dataset");
   sub->add_option("model", args->model, "Model file")->required();
   sub->add_option("--x", args->x,
                   "Features: .npy, FILE.npz:NAME, .csv/.tsv or IDX (.gz)")

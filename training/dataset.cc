@@ -27,12 +27,18 @@ double FloatAt(const Array& a, int64_t i) {
 
 int64_t IntAt(const Array& a, int64_t i) {
   switch (a.dtype) {
-    case ArrayDType::kInt32: return a.values<int32_t>()[i];
-    case ArrayDType::kInt64: return a.values<int64_t>()[i];
-    case ArrayDType::kUint8: return a.values<uint8_t>()[i];
-    case ArrayDType::kInt8: return a.values<int8_t>()[i];
-    case ArrayDType::kBool: return a.bytes[i] != 0 ? 1 : 0;
-    default: return 0;
+    case ArrayDType::kInt32:
+      return a.values<int32_t>()[i];
+    case ArrayDType::kInt64:
+      return a.values<int64_t>()[i];
+    case ArrayDType::kUint8:
+      return a.values<uint8_t>()[i];
+    case ArrayDType::kInt8:
+      return a.values<int8_t>()[i];
+    case ArrayDType::kBool:
+      return a.bytes[i] != 0 ? 1 : 0;
+    default:
+      return 0;
   }
 }
 
@@ -58,9 +64,9 @@ absl::Status CastTo(const Array& in, Array& out) {
       } else {
         const int64_t v = IntAt(in, i);
         if (static_cast<double>(v) < lo || static_cast<double>(v) > hi) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "element ", i, " (", v, ") is out of the range of ",
-              ArrayDTypeName(out.dtype)));
+          return absl::InvalidArgumentError(
+              absl::StrCat("element ", i, " (", v, ") is out of the range of ",
+                           ArrayDTypeName(out.dtype)));
         }
         dst[i] = static_cast<T>(v);
       }
@@ -92,10 +98,10 @@ absl::StatusOr<Dataset> Dataset::Create(Array features, Array labels) {
     }
   }
   if (features.shape[0] != labels.shape[0]) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "features hold ", features.shape[0], " samples (",
-        DescribeArray(features), ") but labels hold ", labels.shape[0], " (",
-        DescribeArray(labels), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("features hold ", features.shape[0], " samples (",
+                     DescribeArray(features), ") but labels hold ",
+                     labels.shape[0], " (", DescribeArray(labels), ")"));
   }
   if (features.shape[0] == 0) {
     return absl::InvalidArgumentError("the dataset has no samples");
@@ -133,8 +139,8 @@ absl::StatusOr<Dataset> Dataset::Slice(int64_t begin, int64_t count) const {
 absl::StatusOr<std::pair<Dataset, Dataset>> Dataset::SplitValidation(
     double fraction) const {
   if (!(fraction > 0 && fraction < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "validation fraction ", fraction, " is not in (0, 1)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("validation fraction ", fraction, " is not in (0, 1)"));
   }
   if (size() < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -152,8 +158,9 @@ absl::StatusOr<std::pair<Dataset, Dataset>> Dataset::SplitValidation(
 absl::StatusOr<Dataset> Dataset::Cast(ArrayDType features,
                                       ArrayDType labels) const {
   Dataset d = *this;
-  auto cast = [&](const std::shared_ptr<const Array>& a, ArrayDType dtype,
-                  const char* what) -> absl::StatusOr<std::shared_ptr<const Array>> {
+  auto cast =
+      [&](const std::shared_ptr<const Array>& a, ArrayDType dtype,
+          const char* what) -> absl::StatusOr<std::shared_ptr<const Array>> {
     if (a->dtype == dtype) return a;
     absl::StatusOr<Array> c = CastArray(*a, dtype);
     if (!c.ok()) {
@@ -217,20 +224,32 @@ absl::StatusOr<Array> CastArray(const Array& array, ArrayDType dtype) {
   out.bytes.resize(array.num_elements() * ArrayDTypeSize(dtype));
   absl::Status s;
   switch (dtype) {
-    case ArrayDType::kFloat32: s = CastTo<float>(array, out); break;
-    case ArrayDType::kFloat64: s = CastTo<double>(array, out); break;
-    case ArrayDType::kInt32: s = CastTo<int32_t>(array, out); break;
-    case ArrayDType::kInt64: s = CastTo<int64_t>(array, out); break;
-    case ArrayDType::kUint8: s = CastTo<uint8_t>(array, out); break;
-    case ArrayDType::kInt8: s = CastTo<int8_t>(array, out); break;
+    case ArrayDType::kFloat32:
+      s = CastTo<float>(array, out);
+      break;
+    case ArrayDType::kFloat64:
+      s = CastTo<double>(array, out);
+      break;
+    case ArrayDType::kInt32:
+      s = CastTo<int32_t>(array, out);
+      break;
+    case ArrayDType::kInt64:
+      s = CastTo<int64_t>(array, out);
+      break;
+    case ArrayDType::kUint8:
+      s = CastTo<uint8_t>(array, out);
+      break;
+    case ArrayDType::kInt8:
+      s = CastTo<int8_t>(array, out);
+      break;
     case ArrayDType::kBool:
-      return absl::UnimplementedError(absl::StrCat(
-          "cannot convert ", DescribeArray(array), " to bool"));
+      return absl::UnimplementedError(
+          absl::StrCat("cannot convert ", DescribeArray(array), " to bool"));
   }
   if (!s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "converting ", DescribeArray(array), " to ", ArrayDTypeName(dtype),
-        ": ", s.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("converting ", DescribeArray(array), " to ",
+                     ArrayDTypeName(dtype), ": ", s.message()));
   }
   return out;
 }
@@ -250,9 +269,9 @@ absl::StatusOr<Array> ReadDataFile(const std::string& spec, DataRole role,
       for (const auto& [name, array] : *arrays) {
         absl::StrAppend(&names, names.empty() ? "" : ", ", name);
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          spec, " holds ", arrays->size(), " arrays (", names,
-          "): name one as ", spec, ":NAME"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(spec, " holds ", arrays->size(), " arrays (", names,
+                       "): name one as ", spec, ":NAME"));
     }
     return std::move((*arrays)[0].second);
   }
@@ -281,8 +300,7 @@ absl::StatusOr<Array> ReadDataFile(const std::string& spec, DataRole role,
   idx_options.scale_to_unit =
       role == DataRole::kFeatures && options.scale_idx_images;
   absl::StatusOr<Array> idx = ReadIdx(spec, idx_options);
-  if (!idx.ok() &&
-      idx.status().code() == absl::StatusCode::kInvalidArgument) {
+  if (!idx.ok() && idx.status().code() == absl::StatusCode::kInvalidArgument) {
     return absl::InvalidArgumentError(absl::StrCat(
         idx.status().message(),
         " (data files are .npy, FILE.npz[:NAME], .csv, .tsv or IDX)"));

@@ -33,19 +33,18 @@ bool Contains(const std::vector<std::string>& names, absl::string_view name) {
 
 // The per-sample shape to feed an input declared as `declared` (batch dim
 // first) with samples of shape `sample`; see the file comment of fit.h.
-absl::StatusOr<Shape> SampleShapeFor(const Shape& declared,
-                                     const Shape& sample,
+absl::StatusOr<Shape> SampleShapeFor(const Shape& declared, const Shape& sample,
                                      absl::string_view what) {
   auto mismatch = [&]() {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " ", ShapeToString(declared), " cannot take samples of shape ",
-        ShapeToString(sample), " (", NumElements(sample),
-        " values per sample)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", ShapeToString(declared),
+                     " cannot take samples of shape ", ShapeToString(sample),
+                     " (", NumElements(sample), " values per sample)"));
   };
   if (declared.empty()) return mismatch();
   const Shape model(declared.begin() + 1, declared.end());
-  const bool all_static = std::all_of(model.begin(), model.end(),
-                                      [](int64_t d) { return d >= 0; });
+  const bool all_static =
+      std::all_of(model.begin(), model.end(), [](int64_t d) { return d >= 0; });
   if (all_static) {
     if (NumElements(model) != NumElements(sample)) return mismatch();
     return model;
@@ -90,13 +89,15 @@ class Binding {
           absl::StrJoin(outputs, ", "), ")"));
     }
     if (Contains(outputs, "accuracy")) b.accuracy_ = "accuracy";
-    ATTUNE_ASSIGN_OR_RETURN(Shape x_decl, b.runner_->declared_input_shape(b.x_));
-    ATTUNE_ASSIGN_OR_RETURN(Shape y_decl, b.runner_->declared_input_shape(b.y_));
+    ATTUNE_ASSIGN_OR_RETURN(Shape x_decl,
+                            b.runner_->declared_input_shape(b.x_));
+    ATTUNE_ASSIGN_OR_RETURN(Shape y_decl,
+                            b.runner_->declared_input_shape(b.y_));
     ATTUNE_ASSIGN_OR_RETURN(
         b.x_sample_,
-        SampleShapeFor(x_decl, data.feature_shape(),
-                       absl::StrCat("input \"", b.x_, "\" of signature \"",
-                                    key, "\"")));
+        SampleShapeFor(
+            x_decl, data.feature_shape(),
+            absl::StrCat("input \"", b.x_, "\" of signature \"", key, "\"")));
     ATTUNE_ASSIGN_OR_RETURN(
         b.y_sample_,
         SampleShapeFor(y_decl, data.label_shape(),
@@ -244,9 +245,9 @@ class StepLog {
     }
     file_.reset(std::fopen(path.c_str(), "w"));
     if (file_ == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "log file ", path, ": cannot open for writing: ",
-          std::strerror(errno)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("log file ", path,
+                       ": cannot open for writing: ", std::strerror(errno)));
     }
     path_ = path;
     if (!jsonl_) std::fputs("step,epoch,loss\n", file_.get());
@@ -255,9 +256,9 @@ class StepLog {
   void Write(int64_t step, int64_t epoch, double loss) {
     if (file_ == nullptr) return;
     if (jsonl_) {
-      std::fprintf(file_.get(), "{\"step\":%lld,\"epoch\":%lld,\"loss\":%.9g}\n",
-                   static_cast<long long>(step), static_cast<long long>(epoch),
-                   loss);
+      std::fprintf(
+          file_.get(), "{\"step\":%lld,\"epoch\":%lld,\"loss\":%.9g}\n",
+          static_cast<long long>(step), static_cast<long long>(epoch), loss);
     } else {
       std::fprintf(file_.get(), "%lld,%lld,%.9g\n",
                    static_cast<long long>(step), static_cast<long long>(epoch),
@@ -286,20 +287,22 @@ class Progress {
   Progress(ProgressMode mode, FILE* stream, int64_t epochs)
       : stream_(stream != nullptr ? stream : stderr), epochs_(epochs) {
     if (mode == ProgressMode::kAuto) {
-      mode = isatty(fileno(stream_)) ? ProgressMode::kBar : ProgressMode::kLines;
+      mode =
+          isatty(fileno(stream_)) ? ProgressMode::kBar : ProgressMode::kLines;
     }
     mode_ = mode;
   }
   void Step(const StepInfo& s) {
     if (mode_ != ProgressMode::kBar) return;
     const Clock::time_point now = Clock::now();
-    if (s.batch != s.steps_per_epoch && now - last_ < std::chrono::milliseconds(100)) {
+    if (s.batch != s.steps_per_epoch &&
+        now - last_ < std::chrono::milliseconds(100)) {
       return;
     }
     last_ = now;
     constexpr int kWidth = 30;
-    const int filled = static_cast<int>(kWidth * s.batch /
-                                        std::max<int64_t>(s.steps_per_epoch, 1));
+    const int filled = static_cast<int>(
+        kWidth * s.batch / std::max<int64_t>(s.steps_per_epoch, 1));
     std::string bar(filled, '=');
     if (filled < kWidth) bar += '>';
     bar.resize(kWidth, ' ');
@@ -352,8 +355,8 @@ absl::Status Annotate(const absl::Status& s, absl::string_view where) {
 }  // namespace
 
 std::string FormatEpoch(const EpochMetrics& m, int64_t epochs) {
-  std::string line = absl::StrFormat("epoch %d/%d  loss %.4f", m.epoch, epochs,
-                                     m.loss);
+  std::string line =
+      absl::StrFormat("epoch %d/%d  loss %.4f", m.epoch, epochs, m.loss);
   if (m.accuracy) absl::StrAppendFormat(&line, "  accuracy %.4f", *m.accuracy);
   if (m.validation) {
     absl::StrAppendFormat(&line, "  val_loss %.4f", m.validation->loss);
@@ -387,9 +390,8 @@ absl::StatusOr<EvalMetrics> Evaluate(Interpreter& interpreter,
     absl::Status s = binding.Run(
         cast, absl::MakeConstSpan(order).subspan(begin, n), &loss, &accuracy);
     if (!s.ok()) {
-      return Annotate(s, absl::StrCat("signature \"", signature,
-                                      "\", samples ", begin, "..",
-                                      begin + n - 1));
+      return Annotate(s, absl::StrCat("signature \"", signature, "\", samples ",
+                                      begin, "..", begin + n - 1));
     }
     loss_sum += loss * n;
     if (accuracy) {
@@ -426,14 +428,14 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
                           Binding::Create(interpreter, step_key, train));
   SignatureRunner* apply = nullptr;
   if (accumulate) {
-    ATTUNE_ASSIGN_OR_RETURN(apply,
-                            interpreter.GetSignatureRunner(options.apply_signature));
+    ATTUNE_ASSIGN_OR_RETURN(
+        apply, interpreter.GetSignatureRunner(options.apply_signature));
     ATTUNE_RETURN_IF_ERROR(apply->AllocateTensors());
   }
   ATTUNE_ASSIGN_OR_RETURN(Dataset data,
                           train.Cast(binding.x_dtype(), binding.y_dtype()));
-  const bool run_validation =
-      validation != nullptr && HasSignature(interpreter, options.eval_signature);
+  const bool run_validation = validation != nullptr &&
+                              HasSignature(interpreter, options.eval_signature);
   std::optional<Dataset> validation_data;
   if (run_validation) {
     // Fail before training when the validation data does not fit; convert
@@ -455,9 +457,9 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
         ShapeToString(store.tensor(lr_index).shape)));
   }
   if (options.schedule.has_value() && lr_index < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the model has no variable ", kLearningRateVariable,
-        ": cannot set the learning rate"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the model has no variable ", kLearningRateVariable,
+                     ": cannot set the learning rate"));
   }
 
   StepLog log;
@@ -470,9 +472,9 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
   const int64_t batches =
       NumBatches(n, options.batch_size, options.drop_remainder);
   if (batches == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "fit: ", n, " training samples make no batch of ", options.batch_size,
-        " (drop_remainder is set)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("fit: ", n, " training samples make no batch of ",
+                     options.batch_size, " (drop_remainder is set)"));
   }
   const int64_t a = options.accumulation_steps;
   const int64_t steps_per_epoch = (batches + a - 1) / a;
@@ -498,16 +500,17 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
       info.batch = s + 1;
       info.steps_per_epoch = steps_per_epoch;
       const std::string where =
-          absl::StrCat("step ", info.step, " (epoch ", epoch, ", batch ",
-                       s + 1, "/", steps_per_epoch, ")");
+          absl::StrCat("step ", info.step, " (epoch ", epoch, ", batch ", s + 1,
+                       "/", steps_per_epoch, ")");
       if (options.schedule.has_value()) {
-        const float lr = static_cast<float>(options.schedule->At(info.step - 1));
+        const float lr =
+            static_cast<float>(options.schedule->At(info.step - 1));
         *store.tensor(lr_index).data_as<float>() = lr;
         store.MarkWritten(lr_index);
       }
-      info.learning_rate =
-          lr_index >= 0 ? *store.tensor(lr_index).data_as<float>()
-                        : std::numeric_limits<double>::quiet_NaN();
+      info.learning_rate = lr_index >= 0
+                               ? *store.tensor(lr_index).data_as<float>()
+                               : std::numeric_limits<double>::quiet_NaN();
       snapshot.Save();
       // Forward/backward (and the update, or accumulation) per batch.
       double step_loss = 0, step_accuracy = 0;
@@ -521,8 +524,9 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
         const int64_t count = std::min(options.batch_size, n - begin);
         double loss;
         std::optional<double> accuracy;
-        status = binding.Run(data, absl::MakeConstSpan(order).subspan(begin, count),
-                             &loss, &accuracy);
+        status =
+            binding.Run(data, absl::MakeConstSpan(order).subspan(begin, count),
+                        &loss, &accuracy);
         if (!status.ok()) break;
         if (!std::isfinite(loss)) {
           failure = absl::StrFormat("loss is %g", loss);
@@ -536,7 +540,8 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
           step_has_accuracy = false;
         }
       }
-      if (status.ok() && failure.empty() && accumulate) status = apply->Invoke();
+      if (status.ok() && failure.empty() && accumulate)
+        status = apply->Invoke();
       if (status.ok() && failure.empty() && options.check_variables) {
         const int bad = snapshot.FirstNonFinite();
         if (bad >= 0) {
@@ -580,9 +585,9 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
     metrics.loss = loss_sum / metrics.samples;
     if (has_accuracy) metrics.accuracy = accuracy_sum / metrics.samples;
     if (run_validation) {
-      absl::StatusOr<EvalMetrics> eval = Evaluate(
-          interpreter, *validation_data, options.batch_size,
-          options.eval_signature);
+      absl::StatusOr<EvalMetrics> eval =
+          Evaluate(interpreter, *validation_data, options.batch_size,
+                   options.eval_signature);
       if (!eval.ok()) {
         progress.Abort();
         (void)log.Close();

@@ -52,9 +52,9 @@ namespace attune {
 inline constexpr char kLearningRateVariable[] = "optimizer/learning_rate";
 
 struct StepInfo {
-  int64_t step = 0;     // 1-based, counted in this Fit call
-  int64_t epoch = 0;    // 1-based
-  int64_t batch = 0;    // 1-based index of the step within the epoch
+  int64_t step = 0;   // 1-based, counted in this Fit call
+  int64_t epoch = 0;  // 1-based
+  int64_t batch = 0;  // 1-based index of the step within the epoch
   int64_t steps_per_epoch = 0;
   int64_t samples = 0;  // samples in this step (all micro-batches)
   double loss = 0;      // mean over the step's samples

@@ -67,9 +67,9 @@ double LearningRateSchedule::Inner(int64_t step) const {
     case Kind::kCosine: {
       const double t = static_cast<double>(std::min(step, period_));
       const double pi = std::acos(-1.0);
-      return min_lr_ + (lr_ - min_lr_) *
-                           (1.0 + std::cos(pi * t / static_cast<double>(period_))) /
-                           2.0;
+      return min_lr_ +
+             (lr_ - min_lr_) *
+                 (1.0 + std::cos(pi * t / static_cast<double>(period_))) / 2.0;
     }
   }
   return lr_;
@@ -124,8 +124,7 @@ std::string LearningRateSchedule::DebugString() const {
       s = absl::StrFormat("exponential(lr=%g, gamma=%g)", lr_, gamma_);
       break;
     case Kind::kCosine:
-      s = absl::StrFormat("cosine(lr=%g, T=%d, min=%g)", lr_, period_,
-                          min_lr_);
+      s = absl::StrFormat("cosine(lr=%g, T=%d, min=%g)", lr_, period_, min_lr_);
       break;
   }
   if (warmup_steps_ != 0) {

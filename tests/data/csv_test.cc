@@ -38,7 +38,10 @@ TEST(CsvTest, HeaderAutoDetectedAndLabelByName) {
 TEST(CsvTest, NoHeaderLabelByIndexQuotesCrlfBlankLines) {
   CsvReadOptions o;
   o.label_index = 2;
-  auto d = ParseCsv("\xEF\xBB\xBF" "1,\"2.5\",3.0\r\n\r\n4, 5 ,\"7\"\r\n", o);
+  auto d = ParseCsv(
+      "\xEF\xBB\xBF"
+      "1,\"2.5\",3.0\r\n\r\n4, 5 ,\"7\"\r\n",
+      o);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->columns, (std::vector<std::string>{"0", "1", "2"}));
   EXPECT_EQ(Floats(d->features), (std::vector<float>{1, 2.5f, 4, 5}));
@@ -70,9 +73,11 @@ TEST(CsvTest, ErrorsNameFileLineAndColumn) {
   };
   const std::vector<Case> cases = {
       {"a,b\n1,2\n3\n", "", "t.csv:3: expected 2 fields, got 1"},
-      {"a,b\n1,2\n3,x\n", "", "t.csv:3: column 1 (\"b\"): \"x\" is not a number"},
+      {"a,b\n1,2\n3,x\n", "",
+       "t.csv:3: column 1 (\"b\"): \"x\" is not a number"},
       {"a,b\n1,\n", "", "t.csv:2: column 1 (\"b\"): \"\" is not a number"},
-      {"a,b\n1,2.5\n", "b", "t.csv:2: label column 1 (\"b\"): \"2.5\" is not an int32"},
+      {"a,b\n1,2.5\n", "b",
+       "t.csv:2: label column 1 (\"b\"): \"2.5\" is not an int32"},
       {"a,b\n1,2\n", "c", "t.csv:1: no label column \"c\""},
       {"a\n1\n", "a", "no feature column besides the label"},
       {"a,b\n", "", "t.csv: no data rows"},
@@ -106,7 +111,8 @@ TEST(CsvTest, ReadCsvFromFile) {
   EXPECT_EQ(d->features.shape, Shape({1, 2}));
   auto missing = ReadCsv(dir + "/missing.csv");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("missing.csv"));
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("missing.csv"));
 }
 
 }  // namespace

@@ -63,7 +63,8 @@ TEST(DatasetTest, ShuffleIsPortableGolden) {
   ShuffleInPlace(absl::MakeSpan(again), r3);
   EXPECT_EQ(v, again);
   EXPECT_EQ(v, (std::vector<int64_t>{2, 3, 5, 6, 1, 0, 4, 7}));
-  EXPECT_EQ(EpochOrder(6, true, 3, 1), (std::vector<int64_t>{4, 2, 3, 5, 0, 1}));
+  EXPECT_EQ(EpochOrder(6, true, 3, 1),
+            (std::vector<int64_t>{4, 2, 3, 5, 0, 1}));
 }
 
 TEST(DatasetTest, UniformBelowCoversTheRangeEvenly) {

@@ -26,7 +26,9 @@ using ::testing::HasSubstr;
 Dataset Separable(int64_t n, uint64_t seed, float nan_at = -1,
                   float scale = 1) {
   std::mt19937_64 rng(seed);
-  auto uniform = [&] { return static_cast<float>((rng() >> 11) * 0x1.0p-53 * 2 - 1); };
+  auto uniform = [&] {
+    return static_cast<float>((rng() >> 11) * 0x1.0p-53 * 2 - 1);
+  };
   std::vector<float> x;
   std::vector<int32_t> y;
   while (static_cast<int64_t>(y.size()) < n) {
@@ -309,7 +311,8 @@ int64_t StepOf(const absl::Status& status) {
   int64_t step = -1;
   if (at != std::string::npos) {
     std::string digits;
-    for (size_t i = at + 5; i < m.size() && std::isdigit(m[i]); ++i) digits += m[i];
+    for (size_t i = at + 5; i < m.size() && std::isdigit(m[i]); ++i)
+      digits += m[i];
     (void)absl::SimpleAtoi(digits, &step);
   }
   return step;
@@ -382,8 +385,9 @@ TEST(FitTest, InvokeErrorsNameTheStepAndRestore) {
   ASSERT_NE(interpreter, nullptr);
   std::vector<float> x(8, 0.5f);
   std::vector<int32_t> y = {0, 1, 5, 0};
-  auto data = *Dataset::Create(*Array::From<float>({4, 2}, absl::MakeConstSpan(x)),
-                               *Array::From<int32_t>({4}, absl::MakeConstSpan(y)));
+  auto data =
+      *Dataset::Create(*Array::From<float>({4, 2}, absl::MakeConstSpan(x)),
+                       *Array::From<int32_t>({4}, absl::MakeConstSpan(y)));
   const Snapshot before = Variables(*interpreter);
   FitOptions o = Quiet();
   o.batch_size = 2;
@@ -457,8 +461,9 @@ TEST(FitTest, Errors) {
   // Three features per sample for a [-1, 2] input.
   std::vector<float> x(9, 1.0f);
   std::vector<int32_t> y = {0, 1, 0};
-  auto wide = *Dataset::Create(*Array::From<float>({3, 3}, absl::MakeConstSpan(x)),
-                               *Array::From<int32_t>({3}, absl::MakeConstSpan(y)));
+  auto wide =
+      *Dataset::Create(*Array::From<float>({3, 3}, absl::MakeConstSpan(x)),
+                       *Array::From<int32_t>({3}, absl::MakeConstSpan(y)));
   r = Fit(*plain, wide, Quiet());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()),
@@ -486,9 +491,9 @@ TEST(FitTest, FeedsOtherSampleShapesAndDTypes) {
     x[2 * i + 1] = f[1];
     y[i] = static_cast<uint8_t>(l);
   }
-  auto data = *Dataset::Create(
-      *Array::From<double>({12, 1, 2}, absl::MakeConstSpan(x)),
-      *Array::From<uint8_t>({12}, absl::MakeConstSpan(y)));
+  auto data =
+      *Dataset::Create(*Array::From<double>({12, 1, 2}, absl::MakeConstSpan(x)),
+                       *Array::From<uint8_t>({12}, absl::MakeConstSpan(y)));
   auto a = NewInterpreter();
   auto b = NewInterpreter();
   FitOptions o = Quiet();

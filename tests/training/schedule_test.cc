@@ -76,11 +76,11 @@ TEST(ScheduleTest, ParseForms) {
 }
 
 TEST(ScheduleTest, ParseAndValidateErrors) {
-  for (const char* bad : {"", "linear", "step:10", "step:0:0.5", "step:x:1",
-                          "exp:-1", "cosine:0", "cosine:10:-1",
-                          "constant,warmup", "constant,warmup:-2",
-                          "constant,warmup:2:1.5", "constant,cool:3",
-                          "constant,warmup:1,warmup:2"}) {
+  for (const char* bad :
+       {"", "linear", "step:10", "step:0:0.5", "step:x:1", "exp:-1", "cosine:0",
+        "cosine:10:-1", "constant,warmup", "constant,warmup:-2",
+        "constant,warmup:2:1.5", "constant,cool:3",
+        "constant,warmup:1,warmup:2"}) {
     absl::StatusOr<LearningRateSchedule> s = ParseSchedule(bad, 0.1);
     EXPECT_FALSE(s.ok()) << bad;
     EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << bad;

@@ -49,24 +49,54 @@ Forward AddForward(ModelBuilder& m, const ClassifierOptions& o) {
 absl::StatusOr<Graph> BuildClassifierGraph(const ClassifierOptions& o) {
   const int64_t f_dim = o.features, c_dim = o.classes;
   ModelBuilder m("test classifier");
-  m.AddVariable({"dense/kernel", DType::kFloat32, {f_dim, c_dim},
-                 Initializer::kGlorotUniform, -1, o.seed, true});
-  m.AddVariable({"dense/bias", DType::kFloat32, {c_dim}, Initializer::kZeros,
-                 -1, 0, true});
+  m.AddVariable({"dense/kernel",
+                 DType::kFloat32,
+                 {f_dim, c_dim},
+                 Initializer::kGlorotUniform,
+                 -1,
+                 o.seed,
+                 true});
+  m.AddVariable({"dense/bias",
+                 DType::kFloat32,
+                 {c_dim},
+                 Initializer::kZeros,
+                 -1,
+                 0,
+                 true});
   const float lr = o.learning_rate;
   const int lr_buffer =
       m.AddBuffer({reinterpret_cast<const uint8_t*>(&lr), sizeof(lr)});
-  m.AddVariable({"optimizer/learning_rate", DType::kFloat32, {},
-                 Initializer::kConstantBuffer, lr_buffer, 0, false});
-  m.AddVariable({"optimizer/step", DType::kInt64, {}, Initializer::kZeros, -1,
-                 0, false});
+  m.AddVariable({"optimizer/learning_rate",
+                 DType::kFloat32,
+                 {},
+                 Initializer::kConstantBuffer,
+                 lr_buffer,
+                 0,
+                 false});
+  m.AddVariable(
+      {"optimizer/step", DType::kInt64, {}, Initializer::kZeros, -1, 0, false});
   if (o.accumulate) {
-    m.AddVariable({"accum/dense/kernel", DType::kFloat32, {f_dim, c_dim},
-                   Initializer::kZeros, -1, 0, false});
-    m.AddVariable({"accum/dense/bias", DType::kFloat32, {c_dim},
-                   Initializer::kZeros, -1, 0, false});
-    m.AddVariable({"accum/count", DType::kFloat32, {}, Initializer::kZeros,
-                   -1, 0, false});
+    m.AddVariable({"accum/dense/kernel",
+                   DType::kFloat32,
+                   {f_dim, c_dim},
+                   Initializer::kZeros,
+                   -1,
+                   0,
+                   false});
+    m.AddVariable({"accum/dense/bias",
+                   DType::kFloat32,
+                   {c_dim},
+                   Initializer::kZeros,
+                   -1,
+                   0,
+                   false});
+    m.AddVariable({"accum/count",
+                   DType::kFloat32,
+                   {},
+                   Initializer::kZeros,
+                   -1,
+                   0,
+                   false});
   }
 
   // infer (subgraph 0).
@@ -105,12 +135,12 @@ absl::StatusOr<Graph> BuildClassifierGraph(const ClassifierOptions& o) {
     m.AddSubgraph("apply_gradients");
     const int count = m.Op1(OpCode::kReadVariable, {}, Var(kAccumCount));
     const int lr_read = m.Op1(OpCode::kReadVariable, {}, Var(kLearningRate));
-    const int gw = m.Op1(OpCode::kDiv,
-                         {m.Op1(OpCode::kReadVariable, {}, Var(kAccumKernel)),
-                          count});
-    const int gb = m.Op1(OpCode::kDiv,
-                         {m.Op1(OpCode::kReadVariable, {}, Var(kAccumBias)),
-                          count});
+    const int gw =
+        m.Op1(OpCode::kDiv,
+              {m.Op1(OpCode::kReadVariable, {}, Var(kAccumKernel)), count});
+    const int gb =
+        m.Op1(OpCode::kDiv,
+              {m.Op1(OpCode::kReadVariable, {}, Var(kAccumBias)), count});
     m.Op(OpCode::kSgdUpdate, {gw, lr_read}, Var(kKernel), 0);
     m.Op(OpCode::kSgdUpdate, {gb, lr_read}, Var(kBias), 0);
     const std::vector<float> zeros_w(f_dim * c_dim, 0.0f);
@@ -145,13 +175,11 @@ absl::StatusOr<Graph> BuildClassifierGraph(const ClassifierOptions& o) {
   if (o.accumulate) {
     g.SetCurrentSubgraph(accumulate_subgraph);
     ATTUNE_RETURN_IF_ERROR(
-        AddGradients(g, acc.loss, {acc.w, acc.b},
-                     [&](int index, int gradient) {
-                       g.Op(OpCode::kAssignAddVariable, {gradient},
-                            Var(index == 0 ? kAccumKernel : kAccumBias), 0);
-                       return absl::OkStatus();
-                     })
-            .status());
+        AddGradients(g, acc.loss, {acc.w, acc.b}, [&](int index, int gradient) {
+          g.Op(OpCode::kAssignAddVariable, {gradient},
+               Var(index == 0 ? kAccumKernel : kAccumBias), 0);
+          return absl::OkStatus();
+        }).status());
   }
   return g.Build();
 }
