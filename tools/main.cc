@@ -1,5 +1,6 @@
 // attune: the command line. One subcommand per file (compile_command.cc,
-// info_command.cc, run_command.cc); this file parses and dispatches.
+// info_command.cc, run_command.cc, fit_command.cc, bench_command.cc); this
+// file parses and dispatches.
 
 #include <iostream>
 #include <string>
@@ -11,6 +12,10 @@
 
 namespace attune {
 namespace cli {
+
+// fit_command.cc, bench_command.cc.
+void AddFitCommand(CLI::App& app, std::vector<Command>& commands);
+void AddBenchCommand(CLI::App& app, std::vector<Command>& commands);
 
 int Fail(absl::string_view message) {
   std::string line(message);
@@ -80,6 +85,8 @@ int main(int argc, char** argv) {
   AddCompileCommand(app, commands);
   AddInfoCommand(app, commands);
   AddRunCommand(app, commands);
+  AddFitCommand(app, commands);
+  AddBenchCommand(app, commands);
   std::vector<std::string> names;
   bool known = false;
   for (const Command& command : commands) {

@@ -3,6 +3,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "variables/initializers.h"
+#include "tests/training/test_models.h"
 
 namespace attune {
 namespace {
@@ -248,7 +250,8 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
 }
 
 TEST_F(CliTest, HelpOnEveryCommand) {
-  for (const std::string cmd : {"", "compile ", "info ", "run "}) {
+  for (const std::string cmd :
+       {"", "compile ", "info ", "run ", "fit ", "bench "}) {
     Result r = Attune(cmd + "--help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_THAT(r.out, HasSubstr("Usage: attune")) << cmd;
@@ -257,6 +260,10 @@ TEST_F(CliTest, HelpOnEveryCommand) {
   EXPECT_THAT(Attune("run --help").out, HasSubstr("--output-dir"));
   EXPECT_THAT(Attune("info --help").out, HasSubstr("--json"));
   EXPECT_THAT(Attune("--help").out, HasSubstr("compile"));
+  EXPECT_THAT(Attune("--help").out, HasSubstr("fit"));
+  EXPECT_THAT(Attune("fit --help").out, HasSubstr("--batch-size"));
+  EXPECT_THAT(Attune("fit --help").out, HasSubstr("--no-shuffle"));
+  EXPECT_THAT(Attune("bench --help").out, HasSubstr("--iterations"));
 }
 
 TEST_F(CliTest, W0InfoWithoutKernelsAndRunWithThem) {
@@ -294,6 +301,192 @@ TEST_F(CliTest, W0InfoWithoutKernelsAndRunWithThem) {
     for (int c = 0; c < 10; ++c) sum += p->values<float>()[i * 10 + c];
     EXPECT_NEAR(sum, 1.0, 1e-5);
   }
+}
+
+// fit and bench on the hand-built classifier of tests/training (train,
+// eval, infer, accumulate, apply_gradients signatures).
+class FitCliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    auto graph = testing::BuildClassifierGraph({});
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    ASSERT_TRUE(WriteModelFile(*graph, dir_ + "/cls.attune").ok());
+    WriteData("x.npy", "y.npy", 40, 1, -1);
+    WriteData("vx.npy", "vy.npy", 20, 2, -1);
+    WriteData("nanx.npy", "nany.npy", 20, 3, 5);
+    std::string csv = "a,b,label\n";
+    const std::vector<float> x = Features(40, 1, -1);
+    for (int i = 0; i < 40; ++i) {
+      absl::StrAppend(&csv, x[2 * i], ",", x[2 * i + 1], ",",
+                      x[2 * i] + x[2 * i + 1] > 0 ? 1 : 0, "\n");
+    }
+    Write("data.csv", csv);
+  }
+
+  // n points of a separable 2-class task (label: x0 + x1 > 0).
+  static std::vector<float> Features(int n, int seed, int nan_at) {
+    std::vector<float> x(2 * n);
+    for (int i = 0; i < n; ++i) {
+      x[2 * i] = std::sin(1.7f * i + seed);
+      x[2 * i + 1] = std::cos(2.3f * i + 3 * seed) * 0.5f;
+    }
+    if (nan_at >= 0) x[2 * nan_at] = std::nanf("");
+    return x;
+  }
+
+  void WriteData(const std::string& xs, const std::string& ys, int n, int seed,
+                 int nan_at) {
+    const std::vector<float> x = Features(n, seed, nan_at);
+    std::vector<int32_t> y(n);
+    for (int i = 0; i < n; ++i) y[i] = x[2 * i] + x[2 * i + 1] > 0 ? 1 : 0;
+    ASSERT_TRUE(WriteNpy(dir_ + "/" + xs,
+                         *Array::From<float>({n, 2}, absl::MakeConstSpan(x)))
+                    .ok());
+    ASSERT_TRUE(WriteNpy(dir_ + "/" + ys,
+                         *Array::From<int32_t>({n}, absl::MakeConstSpan(y)))
+                    .ok());
+  }
+};
+
+TEST_F(FitCliTest, TrainsWithValidationLogAndWeights) {
+  Result r = Attune(
+      "fit cls.attune --x x.npy --y y.npy --val-x vx.npy --val-y vy.npy "
+      "--batch-size 8 --epochs 3 --seed 1 --learning-rate 0.5 --log log.csv "
+      "--save-weights w");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("epoch 1/3  loss "));
+  EXPECT_THAT(r.out, HasSubstr("epoch 3/3  loss "));
+  EXPECT_THAT(r.out, HasSubstr("val_accuracy"));
+  EXPECT_THAT(r.out, HasSubstr("trained 15 steps (120 samples)"));
+  EXPECT_THAT(r.out, HasSubstr("validation accuracy "));
+  const std::string log = Slurp(dir_ + "/log.csv");
+  EXPECT_THAT(log, StartsWith("step,epoch,loss\n1,1,"));
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 16);
+  absl::StatusOr<Array> before = ReadNpy(dir_ + "/w/initial/dense__kernel.npy");
+  absl::StatusOr<Array> after = ReadNpy(dir_ + "/w/dense__kernel.npy");
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->shape, Shape({2, 2}));
+  EXPECT_NE(before->bytes, after->bytes);
+  absl::StatusOr<Array> lr = ReadNpy(dir_ + "/w/optimizer__learning_rate.npy");
+  ASSERT_TRUE(lr.ok());
+  EXPECT_FLOAT_EQ(lr->values<float>()[0], 0.5f);
+
+  // Same seed, same log; the stdout of a non-TTY run has no progress bar.
+  ASSERT_EQ(Attune("fit cls.attune --x x.npy --y y.npy --batch-size 8 "
+                   "--epochs 3 --seed 1 --learning-rate 0.5 --log log2.csv")
+                .code,
+            0);
+  const std::string log2 = Slurp(dir_ + "/log2.csv");
+  EXPECT_EQ(log, log2);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(FitCliTest, CsvValSplitScheduleJsonlAccumulate) {
+  Result r = Attune(
+      "fit cls.attune --x data.csv --y data.csv --label-column label "
+      "--val-split 0.25 --batch-size 5 --epochs 2 --no-shuffle "
+      "--schedule cosine:10,warmup:2 --learning-rate 0.3 --log log.jsonl "
+      "--accumulate 2 --threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // 30 training samples: 6 batches of 5, 3 steps of 2 per epoch.
+  EXPECT_THAT(r.out, HasSubstr("trained 6 steps (60 samples)"));
+  EXPECT_THAT(r.out, HasSubstr("validation accuracy"));
+  const std::string log = Slurp(dir_ + "/log.jsonl");
+  std::stringstream lines(log);
+  std::string line;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    EXPECT_EQ(j["step"], rows + 1);
+    EXPECT_TRUE(j["loss"].is_number());
+    ++rows;
+  }
+  EXPECT_EQ(rows, 6);
+  r = Attune("fit cls.attune --x x.npy --y y.npy --batch-size 8 --epochs 10 "
+             "--steps 4");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("trained 4 steps (32 samples), stopped at"));
+}
+
+TEST_F(FitCliTest, FitExitCodes) {
+  Write("tiny.json", kTinySpec);
+  ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  struct Case {
+    std::string args;
+    int code;
+    std::string message;
+  };
+  const std::string base = "--batch-size 4 --epochs 1";
+  const std::vector<Case> cases = {
+      {"fit cls.attune --x nope.npy --y y.npy " + base, 1, "nope.npy"},
+      {"fit missing.attune --x x.npy --y y.npy " + base, 1, "missing.attune"},
+      {"fit tiny.attune --x x.npy --y y.npy " + base, 1,
+       "has no train signature (signatures: infer)"},
+      {"fit cls.attune --x x.npy --y vy.npy " + base, 1,
+       "features hold 40 samples"},
+      {"fit cls.attune --x data.csv --y y.npy " + base, 1,
+       "cannot take samples of shape [3]"},
+      {"fit cls.attune --x nanx.npy --y nany.npy --no-shuffle " + base, 1,
+       "step 2 (epoch 1, batch 2/5): loss is nan"},
+      {"fit cls.attune --x x.npy --y y.npy --checkpoint c.db " + base, 1,
+       "checkpoints are not available yet"},
+      {"fit cls.attune --x x.npy --y y.npy --delegate xnnpack " + base, 1,
+       "delegate xnnpack is not available in this build"},
+      {"fit cls.attune --x x.npy --y y.npy --log log.txt " + base, 1,
+       ".csv or .jsonl"},
+      {"bench cls.attune --signature nope", 1, "nope"},
+      {"bench missing.attune --signature train", 1, "missing.attune"},
+      // Usage errors.
+      {"fit cls.attune --x x.npy --y y.npy --epochs 1", 2, "--batch-size"},
+      {"fit cls.attune --x x.npy --y y.npy --batch-size 4", 2, "--epochs"},
+      {"fit cls.attune --y y.npy " + base, 2, "--x"},
+      {"fit cls.attune --x x.npy --y y.npy --batch-size 0 --epochs 1", 2,
+       "--batch-size"},
+      {"fit cls.attune --x x.npy --y y.npy --val-x vx.npy " + base, 2,
+       "--val-x and --val-y"},
+      {"fit cls.attune --x x.npy --y y.npy --schedule linear " + base, 2,
+       "schedule \"linear\""},
+      {"fit cls.attune --x x.npy --y y.npy --val-split 2 " + base, 2,
+       "--val-split"},
+      {"bench cls.attune", 2, "--signature"},
+      {"bench cls.attune --signature train --iterations 0", 2, "--iterations"},
+  };
+  for (const Case& c : cases) {
+    Result r = Attune(c.args);
+    EXPECT_EQ(r.code, c.code) << "attune " << c.args << "\n" << r.err;
+    EXPECT_THAT(r.err, StartsWith("attune: ")) << c.args;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << c.args;
+    if (c.code == 1) {
+      EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << c.args << ": " << r.err;
+    }
+  }
+}
+
+TEST_F(FitCliTest, BenchPrintsLatencyMemoryAndArena) {
+  Result r = Attune("bench cls.attune --signature train --batch 16 "
+                    "--iterations 20 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["signature"], "train");
+  EXPECT_EQ(j["batch"], 16);
+  EXPECT_EQ(j["iterations"], 20);
+  const nlohmann::json& l = j["latency_ms"];
+  EXPECT_GT(l["p50"].get<double>(), 0.0);
+  EXPECT_LE(l["min"].get<double>(), l["p50"].get<double>());
+  EXPECT_LE(l["p50"].get<double>(), l["p90"].get<double>());
+  EXPECT_LE(l["p90"].get<double>(), l["p99"].get<double>());
+  EXPECT_LE(l["p99"].get<double>(), l["max"].get<double>());
+  EXPECT_GT(j["peak_rss_bytes"].get<int64_t>(), 1 << 20);
+  EXPECT_GT(j["arena_bytes"].get<int64_t>(), 0);
+  r = Attune("bench cls.attune --signature infer --threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("latency ms  p50 "));
+  EXPECT_THAT(r.out, HasSubstr("peak resident memory"));
+  EXPECT_THAT(r.out, HasSubstr("arena "));
 }
 
 }  // namespace
