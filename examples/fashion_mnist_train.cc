@@ -49,7 +49,7 @@ int Usage(const std::string& message) {
                "fashion_mnist_train: %s\n"
                "usage: fashion_mnist_train [EPOCHS] [--epochs N] "
                "[--learning-rate LR] [--optimizer sgd|momentum|adam] "
-               "[--data DIR] [--threads N] [--limit N]\n",
+               "[--data DIR] [--threads N] [--limit N] [--min-accuracy A]\n",
                message.c_str());
   return 2;
 }
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   std::string dir = "/usr/share/datasets/fashion-mnist";
   int threads = 1;
   int64_t limit = 0;
+  double min_accuracy = 0.0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
       ++i;
     } else if (arg == "--threads" && has_value) {
       ok = absl::SimpleAtoi(value, &threads) && threads > 0;
+      ++i;
+    } else if (arg == "--min-accuracy" && has_value) {
+      ok = absl::SimpleAtod(value, &min_accuracy);
       ++i;
     } else if (arg == "--limit" && has_value) {
       ok = absl::SimpleAtoi(value, &limit) && limit > 0;
@@ -182,5 +186,9 @@ int main(int argc, char** argv) {
       *metrics->accuracy, metrics->loss,
       static_cast<long long>(metrics->samples),
       static_cast<long long>(result->steps), seconds);
+  if (*metrics->accuracy < min_accuracy) {
+    return Fail(absl::StrCat("test accuracy ", *metrics->accuracy,
+                             " is below --min-accuracy ", min_accuracy));
+  }
   return 0;
 }

@@ -22,6 +22,8 @@ import sys
 
 import numpy as np
 
+FLOAT = np.float64  # the reference's precision (--float32 switches)
+
 
 def read_idx(path):
     opener = gzip.open if path.endswith(".gz") else open
@@ -65,7 +67,7 @@ def conv_same_forward(x, w, b):
     ph, pw = (kh - 1) // 2, (kw - 1) // 2
     xp = np.pad(x, ((0, 0), (ph, kh - 1 - ph), (pw, kw - 1 - pw), (0, 0)))
     batch, height, width, _ = x.shape
-    out = np.zeros((batch, height, width, w.shape[3]))
+    out = np.zeros((batch, height, width, w.shape[3]), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
             out += xp[:, i:i + height, j:j + width, :] @ w[i, j]
@@ -98,7 +100,7 @@ def maxpool2_forward(x):
 
 def maxpool2_backward(dy, first, x_shape):
     batch, height, width, channels = x_shape
-    grads = np.zeros(dy.shape + (4,))
+    grads = np.zeros(dy.shape + (4,), dtype=dy.dtype)
     np.put_along_axis(grads, first[..., None], dy[..., None], axis=-1)
     grads = grads.reshape(batch, height // 2, width // 2, channels, 2, 2)
     return grads.transpose(0, 1, 4, 2, 5, 3).reshape(x_shape)
@@ -218,7 +220,12 @@ def main():
     parser.add_argument("--learning-rate", type=float, required=True)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--out")
+    parser.add_argument("--float32", action="store_true",
+                        help="compute in float32 instead of float64")
     args = parser.parse_args()
+    global FLOAT
+    if args.float32:
+        FLOAT = np.float32
 
     params = load_weights(args.weights)
     images = read_idx(os.path.join(args.data, "train-images-idx3-ubyte.gz"))
@@ -231,7 +238,7 @@ def main():
     rows = []
     for step in range(args.steps):
         begin = step * args.batch_size
-        x = images[begin:begin + args.batch_size].astype(np.float64) / 255.0
+        x = (images[begin:begin + args.batch_size].astype(np.float32) / 255.0).astype(FLOAT)
         y = labels[begin:begin + args.batch_size].astype(np.int64)
         loss, grads = step_fn(params, x, y)
         optimizer.apply(params, grads)
