@@ -22,6 +22,7 @@
 #include "engine/gemm/gemm.h"
 #include "engine/kernels/activation.h"
 #include "engine/kernels/conv_window.h"
+#include "engine/kernels/im2col.h"
 #include "engine/kernels/kernel.h"
 #include "engine/status_macros.h"
 
@@ -30,104 +31,14 @@ namespace {
 
 constexpr int64_t kMaxIm2colBytes = int64_t{8} << 20;
 // Below this many im2col floats per chunk, gathering runs on one thread.
-constexpr int64_t kMinParallelIm2colFloats = int64_t{1} << 15;
-constexpr int64_t kIm2colRowsPerTask = 64;
 
-struct OpData {
-  int64_t batch, in_h, in_w, in_c;
-  int64_t k_h, k_w, out_c;
-  int64_t stride_h, stride_w, dil_h, dil_w;
-  int64_t pad_top, pad_left, out_h, out_w;
+struct OpData : ConvGeometry {
   int64_t chunk_rows;  // output pixels per im2col chunk
   int32_t im2col_scratch;
   int32_t gemm_scratch;
   bool direct;  // 1x1, stride 1, unpadded: no im2col
   FusedActivation activation;
 };
-
-// Copies n floats; short runs (the c == 1 case: one 5-float run per filter
-// row) are copied inline rather than through a memcpy call.
-inline void CopyFloats(const float* src, int64_t n, float* dst) {
-  if (n > 16) {
-    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-}
-
-// Writes the receptive field of output pixel (n, oy, ox) as kh*kw*c floats
-// in filter order (ky, kx, c).
-void GatherRow(const OpData& d, const float* x, int64_t n, int64_t oy,
-               int64_t ox, float* dst) {
-  const int64_t c = d.in_c;
-  const int64_t iy0 = oy * d.stride_h - d.pad_top;
-  const int64_t ix0 = ox * d.stride_w - d.pad_left;
-  // kx in [kx_lo, kx_hi) read inside the image.
-  int64_t kx_lo, kx_hi;
-  if (d.dil_w == 1) {  // no divisions on the common path
-    kx_lo = std::max<int64_t>(-ix0, 0);
-    kx_hi = std::min(d.k_w, d.in_w - ix0);
-  } else {
-    kx_lo = ix0 >= 0 ? 0 : (-ix0 + d.dil_w - 1) / d.dil_w;
-    kx_hi = ix0 > d.in_w - 1 ? 0 : (d.in_w - 1 - ix0) / d.dil_w + 1;
-  }
-  kx_lo = std::min(kx_lo, d.k_w);
-  kx_hi = std::max(std::min(kx_hi, d.k_w), kx_lo);
-  const int64_t row_floats = d.k_w * c;
-  for (int64_t ky = 0; ky < d.k_h; ++ky) {
-    float* out = dst + ky * row_floats;
-    const int64_t iy = iy0 + ky * d.dil_h;
-    if (iy < 0 || iy >= d.in_h || kx_lo == kx_hi) {
-      std::fill(out, out + row_floats, 0.0f);
-      continue;
-    }
-    std::fill(out, out + kx_lo * c, 0.0f);
-    std::fill(out + kx_hi * c, out + row_floats, 0.0f);
-    const float* src =
-        x + ((n * d.in_h + iy) * d.in_w + ix0 + kx_lo * d.dil_w) * c;
-    if (d.dil_w == 1) {
-      CopyFloats(src, (kx_hi - kx_lo) * c, out + kx_lo * c);
-    } else {
-      for (int64_t kx = kx_lo; kx < kx_hi; ++kx) {
-        CopyFloats(src + (kx - kx_lo) * d.dil_w * c, c, out + kx * c);
-      }
-    }
-  }
-}
-
-struct GatherTask {
-  const OpData* d;
-  const float* x;
-  float* cols;
-  int64_t first_pixel;
-  int64_t rows;
-};
-
-// Gathers rows [begin, end) of the chunk, walking (n, oy, ox) incrementally.
-void GatherRows(const GatherTask& t, int64_t begin, int64_t end) {
-  const OpData& d = *t.d;
-  const int64_t k = d.k_h * d.k_w * d.in_c;
-  const int64_t pixel = t.first_pixel + begin;
-  int64_t ox = pixel % d.out_w;
-  int64_t oy = (pixel / d.out_w) % d.out_h;
-  int64_t n = pixel / (d.out_w * d.out_h);
-  for (int64_t r = begin; r < end; ++r) {
-    GatherRow(d, t.x, n, oy, ox, t.cols + r * k);
-    if (++ox == d.out_w) {
-      ox = 0;
-      if (++oy == d.out_h) {
-        oy = 0;
-        ++n;
-      }
-    }
-  }
-}
-
-void GatherTaskFn(void* context, size_t index) {
-  const GatherTask& t = *static_cast<const GatherTask*>(context);
-  const int64_t begin = static_cast<int64_t>(index) * kIm2colRowsPerTask;
-  GatherRows(t, begin, std::min(t.rows, begin + kIm2colRowsPerTask));
-}
 
 absl::Status Prepare(NodeContext& ctx) {
   ATTUNE_RETURN_IF_ERROR(ctx.ExpectFloatInput(0));
@@ -167,7 +78,7 @@ absl::Status Prepare(NodeContext& ctx) {
     }
   }
   const int64_t one[2] = {1, 1};
-  int64_t strides[2], dilations[2];
+  int64_t strides[2] = {1, 1}, dilations[2] = {1, 1};
   ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "strides", one, strides));
   ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "dilations", one, dilations));
   ATTUNE_ASSIGN_OR_RETURN(const WindowPadding padding, GetWindowPadding(ctx));
@@ -247,16 +158,7 @@ absl::Status Eval(NodeContext& ctx) {
         args.lda = k;
       } else {
         float* cols = static_cast<float*>(ctx.scratch(d.im2col_scratch));
-        GatherTask task{&d, x, cols, row0, rows};
-        if (ctx.num_threads() > 1 && rows * k >= kMinParallelIm2colFloats) {
-          pthreadpool_parallelize_1d(
-              ctx.thread_pool(), GatherTaskFn, &task,
-              static_cast<size_t>((rows + kIm2colRowsPerTask - 1) /
-                                  kIm2colRowsPerTask),
-              0);
-        } else {
-          GatherRows(task, 0, rows);
-        }
+        Im2col(d, x, row0, rows, cols, ctx.thread_pool());
         args.a = cols;
         args.lda = k;
       }

@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/gemm/gemm.h"
 #include "engine/kernels/conv_window.h"
+#include "engine/kernels/im2col.h"
 #include "engine/kernels/kernel.h"
 #include "engine/status_macros.h"
 
@@ -41,13 +42,8 @@ constexpr int64_t kMaxColBytes = int64_t{8} << 20;
 // Below this many column floats per chunk, gather / col2im stay on one
 // thread.
 constexpr int64_t kMinParallelFloats = int64_t{1} << 15;
-constexpr int64_t kGatherRowsPerTask = 64;
 
-struct OpData {
-  int64_t batch, in_h, in_w, in_c;
-  int64_t k_h, k_w, out_c;
-  int64_t stride_h, stride_w, dil_h, dil_w;
-  int64_t pad_top, pad_left, out_h, out_w;
+struct OpData : ConvGeometry {
   // backprop_filter: output pixels per chunk; backprop_input: output rows
   // (b, oy) per chunk.
   int64_t chunk;
@@ -125,69 +121,6 @@ absl::Status ReadSizes(NodeContext& ctx, int index, absl::string_view what,
     sizes[i] = v[i];
   }
   return absl::OkStatus();
-}
-
-// ---- im2col gather (backprop_filter)
-
-// Writes the receptive field of output pixel (n, oy, ox) as K floats in
-// filter order (ky, kx, c), zeros where the window leaves the image.
-void GatherPixel(const OpData& d, const float* x, int64_t n, int64_t oy,
-                 int64_t ox, float* dst) {
-  const int64_t c = d.in_c;
-  const int64_t iy0 = oy * d.stride_h - d.pad_top;
-  const int64_t ix0 = ox * d.stride_w - d.pad_left;
-  for (int64_t ky = 0; ky < d.k_h; ++ky) {
-    const int64_t iy = iy0 + ky * d.dil_h;
-    float* out = dst + ky * d.k_w * c;
-    if (iy < 0 || iy >= d.in_h) {
-      std::fill(out, out + d.k_w * c, 0.0f);
-      continue;
-    }
-    const float* row = x + (n * d.in_h + iy) * d.in_w * c;
-    for (int64_t kx = 0; kx < d.k_w; ++kx) {
-      const int64_t ix = ix0 + kx * d.dil_w;
-      float* o = out + kx * c;
-      if (ix < 0 || ix >= d.in_w) {
-        std::fill(o, o + c, 0.0f);
-      } else {
-        const float* src = row + ix * c;
-        for (int64_t i = 0; i < c; ++i) o[i] = src[i];
-      }
-    }
-  }
-}
-
-struct GatherTask {
-  const OpData* d;
-  const float* x;
-  float* cols;
-  int64_t first_pixel;
-  int64_t rows;
-};
-
-void GatherRange(const GatherTask& t, int64_t begin, int64_t end) {
-  const OpData& d = *t.d;
-  const int64_t k = d.k_h * d.k_w * d.in_c;
-  const int64_t pixel = t.first_pixel + begin;
-  int64_t ox = pixel % d.out_w;
-  int64_t oy = (pixel / d.out_w) % d.out_h;
-  int64_t n = pixel / (d.out_w * d.out_h);
-  for (int64_t r = begin; r < end; ++r) {
-    GatherPixel(d, t.x, n, oy, ox, t.cols + r * k);
-    if (++ox == d.out_w) {
-      ox = 0;
-      if (++oy == d.out_h) {
-        oy = 0;
-        ++n;
-      }
-    }
-  }
-}
-
-void GatherTaskFn(void* context, size_t index) {
-  const GatherTask& t = *static_cast<const GatherTask*>(context);
-  const int64_t begin = static_cast<int64_t>(index) * kGatherRowsPerTask;
-  GatherRange(t, begin, std::min(t.rows, begin + kGatherRowsPerTask));
 }
 
 // ---- col2im (backprop_input)
@@ -424,16 +357,7 @@ absl::Status EvalFilter(NodeContext& ctx) {
   float* cols = static_cast<float*>(ctx.scratch(d.col_scratch));
   for (int64_t p0 = 0; p0 < pixels; p0 += d.chunk) {
     const int64_t rows = std::min(d.chunk, pixels - p0);
-    GatherTask task{&d, x, cols, p0, rows};
-    if (ctx.num_threads() > 1 && rows * k >= kMinParallelFloats) {
-      pthreadpool_parallelize_1d(
-          ctx.thread_pool(), GatherTaskFn, &task,
-          static_cast<size_t>((rows + kGatherRowsPerTask - 1) /
-                              kGatherRowsPerTask),
-          0);
-    } else {
-      GatherRange(task, 0, rows);
-    }
+    Im2col(d, x, p0, rows, cols, ctx.thread_pool());
     args.k = rows;
     args.a = cols;
     args.b = dy + p0 * d.out_c;

@@ -129,7 +129,7 @@ absl::Status Prepare(NodeContext& ctx) {
     }
   }
   const int64_t one[2] = {1, 1};
-  int64_t strides[2], dilations[2];
+  int64_t strides[2] = {1, 1}, dilations[2] = {1, 1};
   ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "strides", one, strides));
   ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "dilations", one, dilations));
   ATTUNE_ASSIGN_OR_RETURN(const WindowPadding padding, GetWindowPadding(ctx));

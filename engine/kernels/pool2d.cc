@@ -90,7 +90,7 @@ absl::Status Prepare(NodeContext& ctx) {
   d.in_h = x.dim(1);
   d.in_w = x.dim(2);
   d.channels = x.dim(3);
-  int64_t ksize[2], strides[2];
+  int64_t ksize[2] = {1, 1}, strides[2] = {1, 1};
   ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "ksize", nullptr, ksize));
   ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "strides", ksize, strides));
   ATTUNE_ASSIGN_OR_RETURN(const WindowPadding padding, GetWindowPadding(ctx));
