@@ -201,8 +201,9 @@ absl::Status StridedSliceByPad(GradContext& ctx, int& dx, bool& handled) {
         if (v < 0) v += size;
         return v < 0 ? int64_t{0} : (v > size ? size : v);
       };
-      b = resolve((*begin)[d], b_masked, 0);
-      const int64_t e = resolve((*end)[d], e_masked, size);
+      // Dims past the given begin/end lists are masked: never index them.
+      b = resolve(b_masked ? 0 : (*begin)[d], b_masked, 0);
+      const int64_t e = resolve(e_masked ? 0 : (*end)[d], e_masked, size);
       count = e > b ? e - b : 0;
       if (count == 0) b = 0;
     }

@@ -122,7 +122,7 @@ absl::Status EvalSumToShape(NodeContext& ctx) {
   const OpData& data = ctx.op_data<OpData>();
   const float* in = ctx.input(0).data_as<float>();
   float* out = ctx.output(0).data_as<float>();
-  std::memset(out, 0, ctx.output(0).bytes);
+  if (ctx.output(0).bytes > 0) std::memset(out, 0, ctx.output(0).bytes);
   ForEachRun(data, [&](int64_t big, int64_t small, int64_t run) {
     if (data.inner == run && data.inner > 1) {
       for (int64_t i = 0; i < run; ++i) out[small + i] += in[big + i];
