@@ -69,25 +69,7 @@ absl::Status PrepareGeometry(NodeContext& ctx, int dy_index, OpData& d) {
     return ctx.InvalidArgument(
         absl::StrCat("filter window ", d.k_h, "x", d.k_w, " is empty"));
   }
-  const int64_t one[2] = {1, 1};
-  int64_t strides[2] = {1, 1}, dilations[2] = {1, 1};
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "strides", one, strides));
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "dilations", one, dilations));
-  ATTUNE_ASSIGN_OR_RETURN(const WindowPadding padding, GetWindowPadding(ctx));
-  d.stride_h = strides[0];
-  d.stride_w = strides[1];
-  d.dil_h = dilations[0];
-  d.dil_w = dilations[1];
-  ATTUNE_ASSIGN_OR_RETURN(const WindowAxis rows,
-                          ComputeWindowAxis(ctx, "height", d.in_h, d.k_h,
-                                            d.stride_h, d.dil_h, padding));
-  ATTUNE_ASSIGN_OR_RETURN(const WindowAxis cols,
-                          ComputeWindowAxis(ctx, "width", d.in_w, d.k_w,
-                                            d.stride_w, d.dil_w, padding));
-  d.out_h = rows.out;
-  d.out_w = cols.out;
-  d.pad_top = rows.pad_before;
-  d.pad_left = cols.pad_before;
+  ATTUNE_RETURN_IF_ERROR(ResolveConvWindow(ctx, d));
   d.direct = d.k_h == 1 && d.k_w == 1 && d.stride_h == 1 && d.stride_w == 1 &&
              d.pad_top == 0 && d.pad_left == 0;
   d.col_scratch = -1;

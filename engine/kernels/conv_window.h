@@ -92,6 +92,36 @@ inline absl::StatusOr<WindowAxis> ComputeWindowAxis(
   return result;
 }
 
+// Reads "strides", "dilations" (default 1x1) and "padding", and fills the
+// window fields of a convolution's op data (stride_h/w, dil_h/w, out_h/w,
+// pad_top/left) from its in_h, in_w, k_h and k_w. `Geometry` is any struct
+// with those members (ConvGeometry, depthwise op data).
+template <typename Geometry>
+absl::Status ResolveConvWindow(const NodeContext& ctx, Geometry& g) {
+  const int64_t one[2] = {1, 1};
+  int64_t strides[2] = {1, 1}, dilations[2] = {1, 1};
+  absl::Status status = GetWindowPair(ctx, "strides", one, strides);
+  if (status.ok()) status = GetWindowPair(ctx, "dilations", one, dilations);
+  if (!status.ok()) return status;
+  absl::StatusOr<WindowPadding> padding = GetWindowPadding(ctx);
+  if (!padding.ok()) return padding.status();
+  g.stride_h = strides[0];
+  g.stride_w = strides[1];
+  g.dil_h = dilations[0];
+  g.dil_w = dilations[1];
+  absl::StatusOr<WindowAxis> rows = ComputeWindowAxis(
+      ctx, "height", g.in_h, g.k_h, g.stride_h, g.dil_h, *padding);
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<WindowAxis> cols = ComputeWindowAxis(
+      ctx, "width", g.in_w, g.k_w, g.stride_w, g.dil_w, *padding);
+  if (!cols.ok()) return cols.status();
+  g.out_h = rows->out;
+  g.out_w = cols->out;
+  g.pad_top = rows->pad_before;
+  g.pad_left = cols->pad_before;
+  return absl::OkStatus();
+}
+
 }  // namespace attune
 
 #endif  // ATTUNE_ENGINE_KERNELS_CONV_WINDOW_H_

@@ -128,26 +128,8 @@ absl::Status Prepare(NodeContext& ctx) {
                        out_ch, " output channels"));
     }
   }
-  const int64_t one[2] = {1, 1};
-  int64_t strides[2] = {1, 1}, dilations[2] = {1, 1};
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "strides", one, strides));
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "dilations", one, dilations));
-  ATTUNE_ASSIGN_OR_RETURN(const WindowPadding padding, GetWindowPadding(ctx));
   ATTUNE_ASSIGN_OR_RETURN(d.activation, GetFusedActivation(ctx));
-  d.stride_h = strides[0];
-  d.stride_w = strides[1];
-  d.dil_h = dilations[0];
-  d.dil_w = dilations[1];
-  ATTUNE_ASSIGN_OR_RETURN(const WindowAxis rows,
-                          ComputeWindowAxis(ctx, "height", d.in_h, d.k_h,
-                                            d.stride_h, d.dil_h, padding));
-  ATTUNE_ASSIGN_OR_RETURN(const WindowAxis cols,
-                          ComputeWindowAxis(ctx, "width", d.in_w, d.k_w,
-                                            d.stride_w, d.dil_w, padding));
-  d.out_h = rows.out;
-  d.out_w = cols.out;
-  d.pad_top = rows.pad_before;
-  d.pad_left = cols.pad_before;
+  ATTUNE_RETURN_IF_ERROR(ResolveConvWindow(ctx, d));
   return ctx.SetOutput(0, DType::kFloat32,
                        Shape{d.batch, d.out_h, d.out_w, out_ch});
 }
