@@ -92,6 +92,27 @@ inline absl::StatusOr<WindowAxis> ComputeWindowAxis(
   return result;
 }
 
+// Reads the 4 non-negative sizes ([b,h,w,c] or a filter shape) that a
+// gradient op takes as static input `index` or attribute `what` (named in
+// errors). InvalidArgument for another count or a negative size.
+inline absl::Status ReadNhwcSizes(const NodeContext& ctx, int index,
+                                  absl::string_view what, int64_t sizes[4]) {
+  absl::StatusOr<std::vector<int64_t>> v = ctx.IntsFromInputOrAttr(index, what);
+  if (!v.ok()) return v.status();
+  if (v->size() != 4) {
+    return ctx.InvalidArgument(
+        absl::StrCat(what, " must have 4 values, got ", v->size()));
+  }
+  for (int i = 0; i < 4; ++i) {
+    if ((*v)[i] < 0) {
+      return ctx.InvalidArgument(absl::StrCat(
+          what, " ", ShapeToString(*v), " has a negative size"));
+    }
+    sizes[i] = (*v)[i];
+  }
+  return absl::OkStatus();
+}
+
 // Reads "strides", "dilations" (default 1x1) and "padding", and fills the
 // window fields of a convolution's op data (stride_h/w, dil_h/w, out_h/w,
 // pad_top/left) from its in_h, in_w, k_h and k_w. `Geometry` is any struct

@@ -44,24 +44,6 @@ struct OpData {
   int32_t partial_scratch;  // backprop_filter: slots * filter floats, or -1
 };
 
-absl::Status ReadSizes(NodeContext& ctx, int index, absl::string_view what,
-                       int64_t sizes[4]) {
-  ATTUNE_ASSIGN_OR_RETURN(std::vector<int64_t> v,
-                          ctx.IntsFromInputOrAttr(index, what));
-  if (v.size() != 4) {
-    return ctx.InvalidArgument(
-        absl::StrCat(what, " must have 4 values, got ", v.size()));
-  }
-  for (int i = 0; i < 4; ++i) {
-    if (v[i] < 0) {
-      return ctx.InvalidArgument(
-          absl::StrCat(what, " ", ShapeToString(v), " has a negative size"));
-    }
-    sizes[i] = v[i];
-  }
-  return absl::OkStatus();
-}
-
 // Reads the attributes, derives the geometry from the dims stored in `d`
 // and checks that input `dy_index` is float32 [b, oh, ow, c*m].
 absl::Status PrepareGeometry(NodeContext& ctx, int dy_index, OpData& d) {
@@ -160,7 +142,7 @@ absl::Status PrepareInput(NodeContext& ctx) {
                      ShapeToString(filter.shape)));
   }
   int64_t sizes[4];
-  ATTUNE_RETURN_IF_ERROR(ReadSizes(ctx, 2, "input_sizes", sizes));
+  ATTUNE_RETURN_IF_ERROR(ReadNhwcSizes(ctx, 2, "input_sizes", sizes));
   OpData& d = ctx.op_data<OpData>();
   d.batch = sizes[0];
   d.in_h = sizes[1];
@@ -261,7 +243,7 @@ absl::Status PrepareFilter(NodeContext& ctx) {
                                             ShapeToString(x.shape)));
   }
   int64_t sizes[4];
-  ATTUNE_RETURN_IF_ERROR(ReadSizes(ctx, 2, "filter_sizes", sizes));
+  ATTUNE_RETURN_IF_ERROR(ReadNhwcSizes(ctx, 2, "filter_sizes", sizes));
   OpData& d = ctx.op_data<OpData>();
   d.batch = x.dim(0);
   d.in_h = x.dim(1);

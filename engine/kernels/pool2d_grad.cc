@@ -199,25 +199,15 @@ void AvgRow(void* context, size_t index) {
 }
 
 absl::Status PrepareAvg(NodeContext& ctx) {
-  ATTUNE_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
-                          ctx.IntsFromInputOrAttr(1, "input_sizes"));
-  if (sizes.size() != 4) {
-    return ctx.InvalidArgument(
-        absl::StrCat("input_sizes must have 4 values, got ", sizes.size()));
-  }
-  for (int64_t v : sizes) {
-    if (v < 0) {
-      return ctx.InvalidArgument(absl::StrCat(
-          "input_sizes ", ShapeToString(sizes), " has a negative size"));
-    }
-  }
+  int64_t sizes[4];
+  ATTUNE_RETURN_IF_ERROR(ReadNhwcSizes(ctx, 1, "input_sizes", sizes));
   OpData& d = ctx.op_data<OpData>();
   d.batch = sizes[0];
   d.in_h = sizes[1];
   d.in_w = sizes[2];
   d.channels = sizes[3];
   ATTUNE_RETURN_IF_ERROR(PrepareGeometry(ctx, 0, d));
-  return ctx.SetOutput(0, DType::kFloat32, Shape(sizes.begin(), sizes.end()));
+  return ctx.SetOutput(0, DType::kFloat32, Shape(sizes, sizes + 4));
 }
 
 absl::Status EvalAvg(NodeContext& ctx) {
