@@ -143,6 +143,34 @@ absl::Status ResolveConvWindow(const NodeContext& ctx, Geometry& g) {
   return absl::OkStatus();
 }
 
+// Pooling counterpart of ResolveConvWindow: reads "ksize" (required),
+// "strides" (default: ksize) and "padding", and fills k_h/k_w,
+// stride_h/w, out_h/w and pad_top/left from in_h and in_w.
+template <typename Geometry>
+absl::Status ResolvePoolWindow(const NodeContext& ctx, Geometry& g) {
+  int64_t ksize[2] = {1, 1}, strides[2] = {1, 1};
+  absl::Status status = GetWindowPair(ctx, "ksize", nullptr, ksize);
+  if (status.ok()) status = GetWindowPair(ctx, "strides", ksize, strides);
+  if (!status.ok()) return status;
+  absl::StatusOr<WindowPadding> padding = GetWindowPadding(ctx);
+  if (!padding.ok()) return padding.status();
+  g.k_h = ksize[0];
+  g.k_w = ksize[1];
+  g.stride_h = strides[0];
+  g.stride_w = strides[1];
+  absl::StatusOr<WindowAxis> rows = ComputeWindowAxis(
+      ctx, "height", g.in_h, g.k_h, g.stride_h, 1, *padding);
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<WindowAxis> cols = ComputeWindowAxis(
+      ctx, "width", g.in_w, g.k_w, g.stride_w, 1, *padding);
+  if (!cols.ok()) return cols.status();
+  g.out_h = rows->out;
+  g.out_w = cols->out;
+  g.pad_top = rows->pad_before;
+  g.pad_left = cols->pad_before;
+  return absl::OkStatus();
+}
+
 }  // namespace attune
 
 #endif  // ATTUNE_ENGINE_KERNELS_CONV_WINDOW_H_

@@ -90,24 +90,7 @@ absl::Status Prepare(NodeContext& ctx) {
   d.in_h = x.dim(1);
   d.in_w = x.dim(2);
   d.channels = x.dim(3);
-  int64_t ksize[2] = {1, 1}, strides[2] = {1, 1};
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "ksize", nullptr, ksize));
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "strides", ksize, strides));
-  ATTUNE_ASSIGN_OR_RETURN(const WindowPadding padding, GetWindowPadding(ctx));
-  d.k_h = ksize[0];
-  d.k_w = ksize[1];
-  d.stride_h = strides[0];
-  d.stride_w = strides[1];
-  ATTUNE_ASSIGN_OR_RETURN(
-      const WindowAxis rows,
-      ComputeWindowAxis(ctx, "height", d.in_h, d.k_h, d.stride_h, 1, padding));
-  ATTUNE_ASSIGN_OR_RETURN(
-      const WindowAxis cols,
-      ComputeWindowAxis(ctx, "width", d.in_w, d.k_w, d.stride_w, 1, padding));
-  d.out_h = rows.out;
-  d.out_w = cols.out;
-  d.pad_top = rows.pad_before;
-  d.pad_left = cols.pad_before;
+  ATTUNE_RETURN_IF_ERROR(ResolvePoolWindow(ctx, d));
   return ctx.SetOutput(0, DType::kFloat32,
                        Shape{d.batch, d.out_h, d.out_w, d.channels});
 }

@@ -40,24 +40,7 @@ struct OpData {
 // Reads ksize / strides / padding and derives the geometry from the input
 // dims stored in `d`; checks that input `dy_index` is float32 [b, oh, ow, c].
 absl::Status PrepareGeometry(NodeContext& ctx, int dy_index, OpData& d) {
-  int64_t ksize[2] = {1, 1}, strides[2] = {1, 1};
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "ksize", nullptr, ksize));
-  ATTUNE_RETURN_IF_ERROR(GetWindowPair(ctx, "strides", ksize, strides));
-  ATTUNE_ASSIGN_OR_RETURN(const WindowPadding padding, GetWindowPadding(ctx));
-  d.k_h = ksize[0];
-  d.k_w = ksize[1];
-  d.stride_h = strides[0];
-  d.stride_w = strides[1];
-  ATTUNE_ASSIGN_OR_RETURN(
-      const WindowAxis rows,
-      ComputeWindowAxis(ctx, "height", d.in_h, d.k_h, d.stride_h, 1, padding));
-  ATTUNE_ASSIGN_OR_RETURN(
-      const WindowAxis cols,
-      ComputeWindowAxis(ctx, "width", d.in_w, d.k_w, d.stride_w, 1, padding));
-  d.out_h = rows.out;
-  d.out_w = cols.out;
-  d.pad_top = rows.pad_before;
-  d.pad_left = cols.pad_before;
+  ATTUNE_RETURN_IF_ERROR(ResolvePoolWindow(ctx, d));
   ATTUNE_RETURN_IF_ERROR(ctx.ExpectFloatInput(dy_index));
   const Tensor& dy = ctx.input(dy_index);
   const Shape expected{d.batch, d.out_h, d.out_w, d.channels};
