@@ -461,6 +461,11 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
         absl::StrCat("the model has no variable ", kLearningRateVariable,
                      ": cannot set the learning rate"));
   }
+  int step_index = store.Find(kOptimizerStepVariable);
+  if (step_index >= 0 && (store.tensor(step_index).dtype != DType::kInt64 ||
+                          store.tensor(step_index).num_elements() != 1)) {
+    step_index = -1;  // not the optimizer's counter: count steps here
+  }
 
   StepLog log;
   ATTUNE_RETURN_IF_ERROR(log.Open(options.log_path));
@@ -503,8 +508,10 @@ absl::StatusOr<FitResult> Fit(Interpreter& interpreter, const Dataset& train,
           absl::StrCat("step ", info.step, " (epoch ", epoch, ", batch ", s + 1,
                        "/", steps_per_epoch, ")");
       if (options.schedule.has_value()) {
-        const float lr =
-            static_cast<float>(options.schedule->At(info.step - 1));
+        const int64_t position =
+            step_index >= 0 ? *store.tensor(step_index).data_as<int64_t>()
+                            : info.step - 1;
+        const float lr = static_cast<float>(options.schedule->At(position));
         *store.tensor(lr_index).data_as<float>() = lr;
         store.MarkWritten(lr_index);
       }

@@ -50,6 +50,9 @@
 namespace attune {
 
 inline constexpr char kLearningRateVariable[] = "optimizer/learning_rate";
+// The optimizer's update counter (int64 scalar), advanced by the train
+// signature itself; schedules are evaluated at its value.
+inline constexpr char kOptimizerStepVariable[] = "optimizer/step";
 
 struct StepInfo {
   int64_t step = 0;   // 1-based, counted in this Fit call
@@ -102,7 +105,10 @@ struct FitOptions {
   uint64_t seed = 0;
   // Drop each epoch's partial last batch instead of resizing to it.
   bool drop_remainder = false;
-  // Unset: the model's learning rate is left as it is.
+  // Unset: the model's learning rate is left as it is. Set: before each
+  // step, `optimizer/learning_rate` = schedule.At(optimizer/step), so a run
+  // resumed from a checkpoint continues the schedule where it stopped
+  // (models without that variable: the steps of this Fit call).
   std::optional<LearningRateSchedule> schedule;
   int64_t accumulation_steps = 1;
   // Also treat non-finite float variables after a step as a bad step.

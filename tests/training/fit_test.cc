@@ -230,6 +230,16 @@ TEST(FitTest, ScheduleSetsTheLearningRateVariableEachStep) {
   EXPECT_EQ(
       interpreter->variables().Get<float>("optimizer/learning_rate")->at(0),
       static_cast<float>(schedule.At(7)));
+  // A second Fit on the same interpreter (as after a restore) continues
+  // the schedule at optimizer/step = 8 instead of restarting it.
+  lrs.clear();
+  o.epochs = 1;
+  ASSERT_TRUE(Fit(*interpreter, Separable(20, 3), o).ok());
+  ASSERT_EQ(lrs.size(), 4u);
+  for (size_t i = 0; i < lrs.size(); ++i) {
+    EXPECT_EQ(lrs[i], static_cast<float>(schedule.At(8 + i))) << i;
+  }
+  EXPECT_EQ(interpreter->variables().Get<int64_t>("optimizer/step")->at(0), 12);
   // A smaller learning rate moves the weights less: lr 0 not at all.
   auto frozen = NewInterpreter();
   const Snapshot before = Variables(*frozen);
