@@ -3,6 +3,7 @@
 //            [--seed S] [--learning-rate LR] [--schedule S] [--val-split F]
 //            [--label-column C] [--accumulate N] [--checkpoint DB]
 //            [--log FILE.csv|.jsonl] [--save-weights DIR]
+//            [--save-weights-every N]
 //            [--threads N] [--delegate NAME]
 //
 // Trains the model's `train` signature with training/fit.h. FILE is .npy,
@@ -52,6 +53,7 @@ struct FitArgs {
   std::string checkpoint;
   std::string log;
   std::string save_weights;
+  int64_t save_weights_every = 0;
   RuntimeOptions runtime;
 };
 
@@ -183,6 +185,22 @@ int RunFit(const FitArgs& args) {
   }
   options.progress =
       isatty(STDERR_FILENO) ? ProgressMode::kBar : ProgressMode::kNone;
+  absl::Status snapshot_status;
+  if (args.save_weights_every > 0) {
+    if (args.save_weights.empty()) {
+      return UsageError("--save-weights-every needs --save-weights DIR");
+    }
+    // DIR/step_<k>/ after every N-th step: an outside reference can then
+    // recompute each step from attune's own weights (tests/peer).
+    options.on_step = [&](const StepInfo& step) {
+      if (step.step % args.save_weights_every != 0) return true;
+      snapshot_status = SaveWeights(
+          interpreter, (std::filesystem::path(args.save_weights) /
+                        absl::StrCat("step_", step.step))
+                           .string());
+      return snapshot_status.ok();
+    };
+  }
   options.on_epoch = [&](const EpochMetrics& m) {
     std::cout << FormatEpoch(m, args.epochs) << std::endl;
   };
@@ -203,6 +221,7 @@ int RunFit(const FitArgs& args) {
   absl::StatusOr<FitResult> result =
       Fit(interpreter, *train, options, validation ? &*validation : nullptr);
   if (!result.ok()) return Fail(result.status());
+  if (!snapshot_status.ok()) return Fail(snapshot_status);
   if (!args.save_weights.empty()) {
     if (absl::Status s = SaveWeights(interpreter, args.save_weights); !s.ok()) {
       return Fail(s);
@@ -275,6 +294,9 @@ void AddFitCommand(CLI::App& app, std::vector<Command>& commands) {
   sub->add_option("--save-weights", args->save_weights,
                   "Write every variable as DIR/<name, / as __>.npy after "
                   "training (and DIR/initial/ before)");
+  sub->add_option("--save-weights-every", args->save_weights_every,
+                  "Also write them as DIR/step_<K>/ after every N-th step")
+      ->check(CLI::PositiveNumber);
   AddRuntimeOptions(sub, args->runtime);
   commands.push_back({sub, [args] { return RunFit(*args); }});
 }

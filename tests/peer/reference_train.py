@@ -14,6 +14,15 @@ Usage:
   reference_train.py --workload w0|w1|w2 --weights DIR --data DIR
                      --batch-size N --steps N --optimizer sgd|momentum|adam
                      --learning-rate LR [--momentum M] [--out losses.csv]
+                     [--resync SNAPSHOTS]
+
+With --resync, SNAPSHOTS holds attune's weights and optimizer slots after
+every step (`attune fit --save-weights SNAPSHOTS --save-weights-every 1`:
+SNAPSHOTS/initial, SNAPSHOTS/step_1, ...). Step k then starts from attune's
+state after step k-1 instead of the reference's own, so rounding differences
+cannot accumulate: each row checks one step's forward, backward and update.
+The output gains a column weight_error = max over variables of
+max|reference - attune| / max|attune| after the step.
 """
 import argparse
 import gzip
@@ -39,7 +48,7 @@ def load_weights(directory):
     for name in sorted(os.listdir(directory)):
         if name.endswith(".npy"):
             weights[name[:-4].replace("__", "/")] = np.load(
-                os.path.join(directory, name)).astype(np.float64)
+                os.path.join(directory, name)).astype(FLOAT)
     return weights
 
 
@@ -186,6 +195,16 @@ class Optimizer:
         self.weight_decay, self.beta1, self.beta2, self.eps = weight_decay, beta1, beta2, eps
         self.state, self.step = {}, 0
 
+    def load_state(self, weights, names):
+        """Takes the slots and step counter attune saved beside `names`."""
+        self.step = int(weights["optimizer/step"])
+        for name in names:
+            if self.kind == "adam":
+                self.state[name] = (weights[name + "/adam/m"],
+                                    weights[name + "/adam/v"])
+            elif self.momentum != 0.0 and self.step > 0:
+                self.state[name] = weights[name + "/sgd/momentum"]
+
     def apply(self, params, grads):
         self.step += 1
         for name, grad in grads.items():
@@ -220,6 +239,8 @@ def main():
     parser.add_argument("--learning-rate", type=float, required=True)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--out")
+    parser.add_argument("--resync", metavar="SNAPSHOTS",
+                        help="start every step from attune's saved state")
     parser.add_argument("--float32", action="store_true",
                         help="compute in float32 instead of float64")
     args = parser.parse_args()
@@ -228,6 +249,8 @@ def main():
         FLOAT = np.float32
 
     params = load_weights(args.weights)
+    trainable = sorted(n for n in params
+                       if n.endswith("/kernel") or n.endswith("/bias"))
     images = read_idx(os.path.join(args.data, "train-images-idx3-ubyte.gz"))
     labels = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte.gz"))
     kind = "adam" if args.optimizer == "adam" else "sgd"
@@ -240,13 +263,25 @@ def main():
         begin = step * args.batch_size
         x = (images[begin:begin + args.batch_size].astype(np.float32) / 255.0).astype(FLOAT)
         y = labels[begin:begin + args.batch_size].astype(np.int64)
+        if args.resync:
+            before = os.path.join(args.resync,
+                                  f"step_{step}" if step else "initial")
+            saved = load_weights(before)
+            params = {n: saved[n] for n in trainable}
+            optimizer.load_state(saved, trainable)
         loss, grads = step_fn(params, x, y)
         optimizer.apply(params, grads)
-        rows.append((step + 1, loss))
+        error = None
+        if args.resync:
+            after = load_weights(os.path.join(args.resync, f"step_{step + 1}"))
+            error = max(np.abs(params[n] - after[n]).max() /
+                        max(np.abs(after[n]).max(), 1e-30) for n in trainable)
+        rows.append((step + 1, loss, error))
     out = open(args.out, "w") if args.out else sys.stdout
-    out.write("step,loss\n")
-    for step, loss in rows:
-        out.write(f"{step},{loss:.10g}\n")
+    out.write("step,loss,weight_error\n" if args.resync else "step,loss\n")
+    for step, loss, error in rows:
+        out.write(f"{step},{loss:.10g}" +
+                  (f",{error:.3e}\n" if error is not None else "\n"))
 
 
 if __name__ == "__main__":

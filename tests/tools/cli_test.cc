@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -381,6 +382,23 @@ TEST_F(FitCliTest, TrainsWithValidationLogAndWeights) {
   const std::string log2 = Slurp(dir_ + "/log2.csv");
   EXPECT_EQ(log, log2);
   EXPECT_EQ(r.err, "");
+
+  // Snapshots after every 5th step; the last equals the final weights.
+  ASSERT_EQ(Attune("fit cls.attune --x x.npy --y y.npy --batch-size 8 "
+                   "--epochs 3 --seed 1 --learning-rate 0.5 "
+                   "--save-weights s --save-weights-every 5")
+                .code,
+            0);
+  absl::StatusOr<Array> step5 = ReadNpy(dir_ + "/s/step_5/dense__kernel.npy");
+  absl::StatusOr<Array> step15 =
+      ReadNpy(dir_ + "/s/step_15/dense__kernel.npy");
+  absl::StatusOr<Array> final = ReadNpy(dir_ + "/s/dense__kernel.npy");
+  ASSERT_TRUE(step5.ok() && step15.ok() && final.ok());
+  EXPECT_NE(step5->bytes, step15->bytes);
+  EXPECT_EQ(step15->bytes, final->bytes);
+  EXPECT_EQ(step15->bytes, after->bytes);  // same seed as the first run
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/s/step_4"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/s/step_10/optimizer__step.npy"));
 }
 
 TEST_F(FitCliTest, CsvValSplitScheduleJsonlAccumulate) {
@@ -451,6 +469,8 @@ TEST_F(FitCliTest, FitExitCodes) {
        "schedule \"linear\""},
       {"fit cls.attune --x x.npy --y y.npy --val-split 2 " + base, 2,
        "--val-split"},
+      {"fit cls.attune --x x.npy --y y.npy --save-weights-every 2 " + base, 2,
+       "--save-weights-every needs --save-weights DIR"},
       {"bench cls.attune", 2, "--signature"},
       {"bench cls.attune --signature train --iterations 0", 2, "--iterations"},
   };
