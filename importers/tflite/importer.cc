@@ -270,10 +270,8 @@ absl::Status ImportSignature(const tfl::Model& model,
   ATTUNE_ASSIGN_OR_RETURN(std::vector<int> results,
                           importer.Import(inputs, names, outputs));
   std::vector<std::pair<std::string, int>> ins, outs;
-  // Input handles: the importer declared them in order, first of all.
   for (size_t i = 0; i < inputs.size(); ++i) {
-    ATTUNE_ASSIGN_OR_RETURN(int h, importer.Get(inputs[i]));
-    ins.emplace_back(names[i], h);
+    ins.emplace_back(names[i], importer.input_handles()[i]);
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     outs.emplace_back(spec.outputs[i].first, results[i]);

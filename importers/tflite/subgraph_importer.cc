@@ -387,9 +387,13 @@ absl::StatusOr<int> SubgraphImporter::Boundary(int t, absl::string_view name) {
       return Unimplemented(absl::StrCat("float16 input \"", name, "\""));
     }
     ATTUNE_ASSIGN_OR_RETURN(DType dtype, ComputeDType(t));
-    return builder_.Input(name, dtype, shape);
+    input_handles_.push_back(builder_.Input(name, dtype, shape));
+    return input_handles_.back();
   }
-  if (float_io_) return builder_.Input(name, DType::kFloat32, shape);
+  if (float_io_) {
+    input_handles_.push_back(builder_.Input(name, DType::kFloat32, shape));
+    return input_handles_.back();
+  }
   const tfl::QuantizationParameters& q = *info.quantization();
   if (q.scale()->size() != 1) {
     return Unimplemented(absl::StrCat("per-channel quantized input \"", name,
@@ -397,6 +401,7 @@ absl::StatusOr<int> SubgraphImporter::Boundary(int t, absl::string_view name) {
   }
   ATTUNE_ASSIGN_OR_RETURN(DType dtype, StorageDType(info.type()));
   const int x = builder_.Input(name, dtype, shape);
+  input_handles_.push_back(x);
   const float zero = q.zero_point() && q.zero_point()->size() > 0
                          ? static_cast<float>(q.zero_point()->Get(0))
                          : 0.0f;

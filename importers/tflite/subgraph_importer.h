@@ -40,6 +40,10 @@ class SubgraphImporter {
       const std::vector<int>& inputs, const std::vector<std::string>& names,
       const std::vector<int>& outputs);
 
+  // The attune graph inputs declared by Import, in order (before any
+  // dequantization).
+  const std::vector<int>& input_handles() const { return input_handles_; }
+
   // ---- used by the op mappers (builtin_ops.cc, flex_ops.cc) ----
   const tfl::Tensor& tensor(int t) const;
   // The attune tensor holding TFLite tensor `t` (a constant is created on
@@ -87,6 +91,8 @@ class SubgraphImporter {
 
  private:
   absl::Status MapOperator(const tfl::Operator& op);
+  // Declares the graph input for TFLite tensor `t` (appending it to
+  // input_handles_) and returns the tensor the body computes with.
   absl::StatusOr<int> Boundary(int t, absl::string_view name);
   absl::StatusOr<int> Requantize(int handle, int t);
 
@@ -98,6 +104,7 @@ class SubgraphImporter {
   ModelBuilder& builder_;
   bool float_io_;
   std::vector<int> map_;
+  std::vector<int> input_handles_;
   std::vector<int> resource_;  // TFLite tensor -> attune variable (-1)
   const tfl::Operator* op_ = nullptr;
   std::string where_;
