@@ -2,7 +2,12 @@
 //                [--train-from TENSOR]
 //
 // Imports a TensorFlow Lite model (importers/tflite/importer.h) with all of
-// its signatures and writes it as an attune model file.
+// its signatures and writes it as an attune model file. With
+// --trainable-head, attaches the head (importers/tflite/head.h: a JSON list
+// of spec layers, or an object with "layers", "loss", "optimizer", "seed",
+// "attach_to", "signature") and writes infer/train/eval instead;
+// --train-from TENSOR also makes the backbone's layers after TENSOR
+// trainable.
 
 #include <iostream>
 #include <memory>
@@ -10,6 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/model.h"
+#include "data/npy.h"
+#include "importers/tflite/head.h"
 #include "importers/tflite/importer.h"
 #include "tools/cli.h"
 
@@ -27,9 +34,21 @@ struct ConvertArgs {
 int RunConvert(const ConvertArgs& args) {
   absl::StatusOr<Graph> graph = tflite::ImportTfliteFile(args.input);
   if (!graph.ok()) return Fail(graph.status());
-  if (!args.trainable_head.empty() || !args.train_from.empty()) {
-    return Fail(absl::UnimplementedError(
-        "--trainable-head and --train-from are not implemented yet"));
+  if (!args.train_from.empty() && args.trainable_head.empty()) {
+    return UsageError("--train-from needs --trainable-head");
+  }
+  if (!args.trainable_head.empty()) {
+    absl::StatusOr<std::string> spec =
+        ReadFileBytes(args.trainable_head, 16 << 20);
+    if (!spec.ok()) return Fail(spec.status());
+    tflite::HeadOptions options;
+    options.spec_json = *spec;
+    options.train_from = args.train_from;
+    graph = tflite::AttachTrainableHead(*graph, options);
+    if (!graph.ok()) {
+      return Fail(absl::StrCat(args.trainable_head, ": ",
+                               graph.status().message()));
+    }
   }
   const absl::Status written = WriteModelFile(*graph, args.output);
   if (!written.ok()) return Fail(written);
@@ -55,7 +74,8 @@ void AddConvertCommand(CLI::App& app, std::vector<Command>& commands) {
   sub->add_option("-o,--output", args->output, "Model file to write")
       ->required();
   sub->add_option("--trainable-head", args->trainable_head,
-                  "JSON layer list to attach as a new trainable head");
+                  "JSON file: layers (as in compile specs) to attach as a "
+                  "new trainable head");
   sub->add_option("--train-from", args->train_from,
                   "Make the layers after this tensor trainable too");
   commands.push_back({sub, [args] { return RunConvert(*args); }});
