@@ -40,9 +40,11 @@ void BM_TfliteImport(benchmark::State& state) {
   state.SetLabel(kModels[state.range(0)].file);
   for (auto _ : state) {
     auto graph = tflite::ImportTflite(bytes);
-    if (!graph.ok()) return state.SkipWithError(graph.status().ToString().c_str());
+    if (!graph.ok())
+      return state.SkipWithError(graph.status().ToString().c_str());
     auto model = Model::FromGraph(*std::move(graph));
-    if (!model.ok()) return state.SkipWithError(model.status().ToString().c_str());
+    if (!model.ok())
+      return state.SkipWithError(model.status().ToString().c_str());
     benchmark::DoNotOptimize(model);
   }
 }
@@ -52,13 +54,16 @@ void BM_TfliteInfer(benchmark::State& state) {
   const TfliteModel& m = kModels[state.range(0)];
   state.SetLabel(m.file);
   auto graph = tflite::ImportTflite(ReadModel(m.file));
-  if (!graph.ok()) return state.SkipWithError(graph.status().ToString().c_str());
+  if (!graph.ok())
+    return state.SkipWithError(graph.status().ToString().c_str());
   auto model = Model::FromGraph(*std::move(graph));
-  if (!model.ok()) return state.SkipWithError(model.status().ToString().c_str());
+  if (!model.ok())
+    return state.SkipWithError(model.status().ToString().c_str());
   InterpreterOptions options;
   options.num_threads = static_cast<int>(state.range(1));
   auto interp = Interpreter::Create(*model, options);
-  if (!interp.ok()) return state.SkipWithError(interp.status().ToString().c_str());
+  if (!interp.ok())
+    return state.SkipWithError(interp.status().ToString().c_str());
   SignatureRunner* runner = *(*interp)->GetSignatureRunner(m.signature);
   if (!runner->AllocateTensors().ok()) return state.SkipWithError("plan");
   std::mt19937 rng(0);
@@ -84,7 +89,8 @@ void BM_TfliteW4TrainStep(benchmark::State& state) {
       {"type": "dense", "name": "dense_2", "units": 5}],
     "optimizer": {"type": "adam"}})";
   auto graph = tflite::AttachTrainableHead(*imported, head);
-  if (!graph.ok()) return state.SkipWithError(graph.status().ToString().c_str());
+  if (!graph.ok())
+    return state.SkipWithError(graph.status().ToString().c_str());
   auto model = Model::FromGraph(*std::move(graph));
   if (!model.ok()) return state.SkipWithError("model");
   InterpreterOptions options;
@@ -98,14 +104,16 @@ void BM_TfliteW4TrainStep(benchmark::State& state) {
   }
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
-  for (float& v : *train->typed_input<float>("keras_layer_input")) v = pixel(rng);
+  for (float& v : *train->typed_input<float>("keras_layer_input"))
+    v = pixel(rng);
   for (int32_t& v : *train->typed_input<int32_t>("y")) v = rng() % 5;
   for (auto _ : state) {
     if (!train->Invoke().ok()) return state.SkipWithError("invoke");
   }
-  state.counters["train_arena_bytes"] = static_cast<double>(train->arena_bytes());
-  state.counters["samples_per_s"] =
-      benchmark::Counter(16.0 * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["train_arena_bytes"] =
+      static_cast<double>(train->arena_bytes());
+  state.counters["samples_per_s"] = benchmark::Counter(
+      16.0 * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_TfliteW4TrainStep)
     ->Arg(1)

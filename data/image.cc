@@ -31,8 +31,8 @@ absl::StatusOr<Array> ReadImage(const std::string& path) {
 
 absl::StatusOr<Array> ResizeBilinear(const Array& image, int height,
                                      int width) {
-  if (image.shape.size() != 3 ||
-      (image.dtype != ArrayDType::kUint8 && image.dtype != ArrayDType::kFloat32)) {
+  if (image.shape.size() != 3 || (image.dtype != ArrayDType::kUint8 &&
+                                  image.dtype != ArrayDType::kFloat32)) {
     return absl::InvalidArgumentError(
         "resize needs a uint8 or float32 [h, w, c] image");
   }
@@ -56,14 +56,14 @@ absl::StatusOr<Array> ResizeBilinear(const Array& image, int height,
   const double sy = static_cast<double>(in_h) / height;
   const double sx = static_cast<double>(in_w) / width;
   for (int y = 0; y < height; ++y) {
-    const double fy = std::clamp((y + 0.5) * sy - 0.5, 0.0,
-                                 static_cast<double>(in_h - 1));
+    const double fy =
+        std::clamp((y + 0.5) * sy - 0.5, 0.0, static_cast<double>(in_h - 1));
     const int64_t y0 = static_cast<int64_t>(std::floor(fy));
     const int64_t y1 = std::min(y0 + 1, in_h - 1);
     const double dy = fy - y0;
     for (int x = 0; x < width; ++x) {
-      const double fx = std::clamp((x + 0.5) * sx - 0.5, 0.0,
-                                   static_cast<double>(in_w - 1));
+      const double fx =
+          std::clamp((x + 0.5) * sx - 0.5, 0.0, static_cast<double>(in_w - 1));
       const int64_t x0 = static_cast<int64_t>(std::floor(fx));
       const int64_t x1 = std::min(x0 + 1, in_w - 1);
       const double dx = fx - x0;

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "engine/model.h"
 #include "data/npy.h"
+#include "engine/model.h"
 #include "importers/tflite/head.h"
 #include "importers/tflite/importer.h"
 #include "tools/cli.h"
@@ -32,11 +32,11 @@ struct ConvertArgs {
 };
 
 int RunConvert(const ConvertArgs& args) {
-  absl::StatusOr<Graph> graph = tflite::ImportTfliteFile(args.input);
-  if (!graph.ok()) return Fail(graph.status());
   if (!args.train_from.empty() && args.trainable_head.empty()) {
     return UsageError("--train-from needs --trainable-head");
   }
+  absl::StatusOr<Graph> graph = tflite::ImportTfliteFile(args.input);
+  if (!graph.ok()) return Fail(graph.status());
   if (!args.trainable_head.empty()) {
     absl::StatusOr<std::string> spec =
         ReadFileBytes(args.trainable_head, 16 << 20);
@@ -46,8 +46,8 @@ int RunConvert(const ConvertArgs& args) {
     options.train_from = args.train_from;
     graph = tflite::AttachTrainableHead(*graph, options);
     if (!graph.ok()) {
-      return Fail(absl::StrCat(args.trainable_head, ": ",
-                               graph.status().message()));
+      return Fail(
+          absl::StrCat(args.trainable_head, ": ", graph.status().message()));
     }
   }
   const absl::Status written = WriteModelFile(*graph, args.output);
@@ -69,7 +69,8 @@ int RunConvert(const ConvertArgs& args) {
 void AddConvertCommand(CLI::App& app, std::vector<Command>& commands) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* sub = app.add_subcommand(
-      "convert", "Convert a TensorFlow Lite model (.tflite) to an attune model");
+      "convert",
+      "Convert a TensorFlow Lite model (.tflite) to an attune model");
   sub->add_option("input", args->input, "TFLite model file")->required();
   sub->add_option("-o,--output", args->output, "Model file to write")
       ->required();

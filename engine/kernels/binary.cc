@@ -1,10 +1,11 @@
-// Broadcasting binary arithmetic: add, sub, mul, div, floor_div, maximum, minimum, pow,
-// squared_difference (engine/kernels/OPS.md, "Elementwise").
+// Broadcasting binary arithmetic: add, sub, mul, div, floor_div, maximum,
+// minimum, pow, squared_difference (engine/kernels/OPS.md, "Elementwise").
 // Inputs: a, b of one dtype, broadcast numpy-style (broadcast.h).
 // Dtypes: float32, int32, int64 (pow: float32, int32; squared_difference:
 // float32). Attribute activation (activation.h): float32 add/sub/mul/div.
 // Integer arithmetic wraps on overflow (two's complement); integer div
-// truncates toward zero, and a zero divisor is an InvalidArgument at Eval.
+// truncates toward zero (floor_div rounds toward negative infinity), and a
+// zero divisor is an InvalidArgument at Eval.
 // Integer pow with a negative exponent is likewise an InvalidArgument at
 // Eval. maximum/minimum of float32 propagate NaN.
 

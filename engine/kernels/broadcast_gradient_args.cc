@@ -37,7 +37,8 @@ absl::Status Prepare(NodeContext& ctx) {
                           ctx.IntsFromInputOrAttr(1, "s1"));
   const size_t rank = std::max(s0.size(), s1.size());
   if (rank > static_cast<size_t>(kMaxRank)) {
-    return ctx.InvalidArgument(absl::StrCat("rank ", rank, " exceeds ", kMaxRank));
+    return ctx.InvalidArgument(
+        absl::StrCat("rank ", rank, " exceeds ", kMaxRank));
   }
   s0.insert(s0.begin(), rank - s0.size(), 1);
   s1.insert(s1.begin(), rank - s1.size(), 1);
@@ -48,14 +49,14 @@ absl::Status Prepare(NodeContext& ctx) {
     if (a == 1) data.axes[0][data.count[0]++] = static_cast<int8_t>(i);
     if (b == 1) data.axes[1][data.count[1]++] = static_cast<int8_t>(i);
     if (a != b && a != 1 && b != 1) {
-      return ctx.InvalidArgument(absl::StrCat(
-          "shapes ", ShapeToString(s0), " and ", ShapeToString(s1),
-          " do not broadcast (axis ", i, ": ", a, " vs ", b, ")"));
+      return ctx.InvalidArgument(
+          absl::StrCat("shapes ", ShapeToString(s0), " and ", ShapeToString(s1),
+                       " do not broadcast (axis ", i, ": ", a, " vs ", b, ")"));
     }
   }
   for (int side = 0; side < 2; ++side) {
-    ATTUNE_RETURN_IF_ERROR(ctx.SetOutput(
-        side, dtype, {static_cast<int64_t>(data.count[side])}));
+    ATTUNE_RETURN_IF_ERROR(
+        ctx.SetOutput(side, dtype, {static_cast<int64_t>(data.count[side])}));
   }
   return absl::OkStatus();
 }

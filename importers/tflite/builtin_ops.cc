@@ -96,8 +96,9 @@ absl::Status DepthwiseConv2d(SubgraphImporter& im) {
   const Shape xs = im.TensorShape(im.in(0));
   const Shape ws = im.TensorShape(im.in(1));
   if (xs.size() != 4 || ws.size() != 4 || xs[3] <= 0 || ws[3] % xs[3] != 0) {
-    return im.InvalidArgument("depthwise filter [1,kh,kw,c*m] does not match "
-                              "the input's channels");
+    return im.InvalidArgument(
+        "depthwise filter [1,kh,kw,c*m] does not match "
+        "the input's channels");
   }
   // [1, kh, kw, c*m] -> [kh, kw, c, m]: same element order.
   const std::vector<int64_t> shape = {ws[1], ws[2], xs[3], ws[3] / xs[3]};
@@ -149,9 +150,8 @@ absl::Status Pool(SubgraphImporter& im, OpCode op) {
       .SetInts("strides", {o->stride_h(), o->stride_w()})
       .SetString("padding", PaddingName(o->padding()));
   const int y = im.builder().Op1(op, {x}, attrs, im.TensorName(im.out(0)));
-  ATTUNE_ASSIGN_OR_RETURN(int z,
-                          im.FusedActivation(y, o->fused_activation_function(),
-                                             im.out(0)));
+  ATTUNE_ASSIGN_OR_RETURN(
+      int z, im.FusedActivation(y, o->fused_activation_function(), im.out(0)));
   im.Set(im.out(0), z);
   return absl::OkStatus();
 }
@@ -204,8 +204,8 @@ absl::Status Concat(SubgraphImporter& im) {
                                  Attributes().SetInt("axis", o ? o->axis() : 0),
                                  im.TensorName(im.out(0)));
   ATTUNE_ASSIGN_OR_RETURN(
-      int z, im.FusedActivation(y, o ? o->fused_activation_function() : Act::NONE,
-                                im.out(0)));
+      int z, im.FusedActivation(
+                 y, o ? o->fused_activation_function() : Act::NONE, im.out(0)));
   im.Set(im.out(0), z);
   return absl::OkStatus();
 }
@@ -266,52 +266,91 @@ absl::Status MapBuiltin(SubgraphImporter& im, tfl::BuiltinOperator code) {
   const tfl::Operator& op = im.op();
   if (im.num_outputs() < 1) return im.InvalidArgument("has no outputs");
   switch (code) {
-    case B::CONV_2D: return Conv2d(im);
-    case B::DEPTHWISE_CONV_2D: return DepthwiseConv2d(im);
-    case B::FULLY_CONNECTED: return FullyConnected(im);
+    case B::CONV_2D:
+      return Conv2d(im);
+    case B::DEPTHWISE_CONV_2D:
+      return DepthwiseConv2d(im);
+    case B::FULLY_CONNECTED:
+      return FullyConnected(im);
     case B::BATCH_MATMUL: {
-      const tfl::BatchMatMulOptions* o = op.builtin_options_as_BatchMatMulOptions();
+      const tfl::BatchMatMulOptions* o =
+          op.builtin_options_as_BatchMatMulOptions();
       return Simple(im, OpCode::kBatchMatMul,
                     Attributes()
                         .SetInt("adj_x", o && o->adj_x() ? 1 : 0)
                         .SetInt("adj_y", o && o->adj_y() ? 1 : 0));
     }
-    case B::AVERAGE_POOL_2D: return Pool(im, OpCode::kAvgPool2d);
-    case B::MAX_POOL_2D: return Pool(im, OpCode::kMaxPool2d);
-    case B::ADD: return Arithmetic(im, OpCode::kAdd, op.builtin_options_as_AddOptions());
-    case B::SUB: return Arithmetic(im, OpCode::kSub, op.builtin_options_as_SubOptions());
-    case B::MUL: return Arithmetic(im, OpCode::kMul, op.builtin_options_as_MulOptions());
-    case B::DIV: return Arithmetic(im, OpCode::kDiv, op.builtin_options_as_DivOptions());
-    case B::ADD_N: return AddN(im);
-    case B::MAXIMUM: return Simple(im, OpCode::kMaximum);
-    case B::MINIMUM: return Simple(im, OpCode::kMinimum);
-    case B::POW: return Simple(im, OpCode::kPow);
-    case B::SQUARED_DIFFERENCE: return Simple(im, OpCode::kSquaredDifference);
-    case B::FLOOR_DIV: return Simple(im, OpCode::kFloorDiv);
-    case B::EQUAL: return Simple(im, OpCode::kEqual);
-    case B::NOT_EQUAL: return Simple(im, OpCode::kNotEqual);
-    case B::LESS: return Simple(im, OpCode::kLess);
-    case B::LESS_EQUAL: return Simple(im, OpCode::kLessEqual);
-    case B::GREATER: return Simple(im, OpCode::kGreater);
-    case B::GREATER_EQUAL: return Simple(im, OpCode::kGreaterEqual);
-    case B::LOGICAL_AND: return Simple(im, OpCode::kLogicalAnd);
-    case B::LOGICAL_OR: return Simple(im, OpCode::kLogicalOr);
-    case B::LOGICAL_NOT: return Simple(im, OpCode::kLogicalNot);
+    case B::AVERAGE_POOL_2D:
+      return Pool(im, OpCode::kAvgPool2d);
+    case B::MAX_POOL_2D:
+      return Pool(im, OpCode::kMaxPool2d);
+    case B::ADD:
+      return Arithmetic(im, OpCode::kAdd, op.builtin_options_as_AddOptions());
+    case B::SUB:
+      return Arithmetic(im, OpCode::kSub, op.builtin_options_as_SubOptions());
+    case B::MUL:
+      return Arithmetic(im, OpCode::kMul, op.builtin_options_as_MulOptions());
+    case B::DIV:
+      return Arithmetic(im, OpCode::kDiv, op.builtin_options_as_DivOptions());
+    case B::ADD_N:
+      return AddN(im);
+    case B::MAXIMUM:
+      return Simple(im, OpCode::kMaximum);
+    case B::MINIMUM:
+      return Simple(im, OpCode::kMinimum);
+    case B::POW:
+      return Simple(im, OpCode::kPow);
+    case B::SQUARED_DIFFERENCE:
+      return Simple(im, OpCode::kSquaredDifference);
+    case B::FLOOR_DIV:
+      return Simple(im, OpCode::kFloorDiv);
+    case B::EQUAL:
+      return Simple(im, OpCode::kEqual);
+    case B::NOT_EQUAL:
+      return Simple(im, OpCode::kNotEqual);
+    case B::LESS:
+      return Simple(im, OpCode::kLess);
+    case B::LESS_EQUAL:
+      return Simple(im, OpCode::kLessEqual);
+    case B::GREATER:
+      return Simple(im, OpCode::kGreater);
+    case B::GREATER_EQUAL:
+      return Simple(im, OpCode::kGreaterEqual);
+    case B::LOGICAL_AND:
+      return Simple(im, OpCode::kLogicalAnd);
+    case B::LOGICAL_OR:
+      return Simple(im, OpCode::kLogicalOr);
+    case B::LOGICAL_NOT:
+      return Simple(im, OpCode::kLogicalNot);
     case B::SELECT:
-    case B::SELECT_V2: return Simple(im, OpCode::kSelect);
-    case B::RELU: return Simple(im, OpCode::kRelu);
-    case B::RELU6: return Simple(im, OpCode::kRelu6);
-    case B::LOGISTIC: return Simple(im, OpCode::kSigmoid);
-    case B::TANH: return Simple(im, OpCode::kTanh);
-    case B::HARD_SWISH: return Simple(im, OpCode::kHardSwish);
-    case B::ELU: return Simple(im, OpCode::kElu);
-    case B::EXP: return Simple(im, OpCode::kExp);
-    case B::LOG: return Simple(im, OpCode::kLog);
-    case B::SQRT: return Simple(im, OpCode::kSqrt);
-    case B::RSQRT: return Simple(im, OpCode::kRsqrt);
-    case B::SQUARE: return Simple(im, OpCode::kSquare);
-    case B::NEG: return Simple(im, OpCode::kNeg);
-    case B::ABS: return Simple(im, OpCode::kAbs);
+    case B::SELECT_V2:
+      return Simple(im, OpCode::kSelect);
+    case B::RELU:
+      return Simple(im, OpCode::kRelu);
+    case B::RELU6:
+      return Simple(im, OpCode::kRelu6);
+    case B::LOGISTIC:
+      return Simple(im, OpCode::kSigmoid);
+    case B::TANH:
+      return Simple(im, OpCode::kTanh);
+    case B::HARD_SWISH:
+      return Simple(im, OpCode::kHardSwish);
+    case B::ELU:
+      return Simple(im, OpCode::kElu);
+    case B::EXP:
+      return Simple(im, OpCode::kExp);
+    case B::LOG:
+      return Simple(im, OpCode::kLog);
+    case B::SQRT:
+      return Simple(im, OpCode::kSqrt);
+    case B::RSQRT:
+      return Simple(im, OpCode::kRsqrt);
+    case B::SQUARE:
+      return Simple(im, OpCode::kSquare);
+    case B::NEG:
+      return Simple(im, OpCode::kNeg);
+    case B::ABS:
+      return Simple(im, OpCode::kAbs);
     case B::LEAKY_RELU: {
       const tfl::LeakyReluOptions* o = op.builtin_options_as_LeakyReluOptions();
       return Simple(im, OpCode::kLeakyRelu,
@@ -327,20 +366,29 @@ absl::Status MapBuiltin(SubgraphImporter& im, tfl::BuiltinOperator code) {
       return Simple(im, OpCode::kSoftmax,
                     Attributes().SetFloat("beta", o ? o->beta() : 1.0));
     }
-    case B::LOG_SOFTMAX: return Simple(im, OpCode::kLogSoftmax);
-    case B::MEAN: return Reduce(im, OpCode::kMean);
-    case B::SUM: return Reduce(im, OpCode::kSum);
-    case B::REDUCE_MAX: return Reduce(im, OpCode::kReduceMax);
-    case B::REDUCE_MIN: return Reduce(im, OpCode::kReduceMin);
-    case B::REDUCE_PROD: return Reduce(im, OpCode::kReduceProd);
+    case B::LOG_SOFTMAX:
+      return Simple(im, OpCode::kLogSoftmax);
+    case B::MEAN:
+      return Reduce(im, OpCode::kMean);
+    case B::SUM:
+      return Reduce(im, OpCode::kSum);
+    case B::REDUCE_MAX:
+      return Reduce(im, OpCode::kReduceMax);
+    case B::REDUCE_MIN:
+      return Reduce(im, OpCode::kReduceMin);
+    case B::REDUCE_PROD:
+      return Reduce(im, OpCode::kReduceProd);
     case B::ARG_MAX: {
       const tfl::ArgMaxOptions* o = op.builtin_options_as_ArgMaxOptions();
       const bool i32 = o && o->output_type() == tfl::TensorType::INT32;
-      return Simple(im, OpCode::kArgMax,
-                    Attributes().SetString("output_type", i32 ? "int32" : "int64"));
+      return Simple(
+          im, OpCode::kArgMax,
+          Attributes().SetString("output_type", i32 ? "int32" : "int64"));
     }
-    case B::ONE_HOT: return OneHot(im);
-    case B::RESHAPE: return Reshape(im);
+    case B::ONE_HOT:
+      return OneHot(im);
+    case B::RESHAPE:
+      return Reshape(im);
     case B::SQUEEZE: {
       const tfl::SqueezeOptions* o = op.builtin_options_as_SqueezeOptions();
       Attributes attrs;
@@ -351,16 +399,23 @@ absl::Status MapBuiltin(SubgraphImporter& im, tfl::BuiltinOperator code) {
       ATTUNE_ASSIGN_OR_RETURN(int x, im.Get(im.in(0)));
       return Emit(im, OpCode::kSqueeze, {x}, attrs);
     }
-    case B::EXPAND_DIMS: return Simple(im, OpCode::kExpandDims);
-    case B::TRANSPOSE: return Simple(im, OpCode::kTranspose);
-    case B::CONCATENATION: return Concat(im);
+    case B::EXPAND_DIMS:
+      return Simple(im, OpCode::kExpandDims);
+    case B::TRANSPOSE:
+      return Simple(im, OpCode::kTranspose);
+    case B::CONCATENATION:
+      return Concat(im);
     case B::PACK: {
       const tfl::PackOptions* o = op.builtin_options_as_PackOptions();
-      return Simple(im, OpCode::kPack, Attributes().SetInt("axis", o ? o->axis() : 0));
+      return Simple(im, OpCode::kPack,
+                    Attributes().SetInt("axis", o ? o->axis() : 0));
     }
-    case B::UNPACK: return Unpack(im);
-    case B::SLICE: return Simple(im, OpCode::kSlice);
-    case B::STRIDED_SLICE: return StridedSlice(im);
+    case B::UNPACK:
+      return Unpack(im);
+    case B::SLICE:
+      return Simple(im, OpCode::kSlice);
+    case B::STRIDED_SLICE:
+      return StridedSlice(im);
     case B::GATHER: {
       const tfl::GatherOptions* o = op.builtin_options_as_GatherOptions();
       return Simple(im, OpCode::kGather,
@@ -368,20 +423,26 @@ absl::Status MapBuiltin(SubgraphImporter& im, tfl::BuiltinOperator code) {
                         .SetInt("axis", o ? o->axis() : 0)
                         .SetInt("batch_dims", o ? o->batch_dims() : 0));
     }
-    case B::TILE: return Simple(im, OpCode::kTile);
-    case B::FILL: return Simple(im, OpCode::kFill);
-    case B::BROADCAST_TO: return Simple(im, OpCode::kBroadcastTo);
+    case B::TILE:
+      return Simple(im, OpCode::kTile);
+    case B::FILL:
+      return Simple(im, OpCode::kFill);
+    case B::BROADCAST_TO:
+      return Simple(im, OpCode::kBroadcastTo);
     case B::SHAPE: {
       ATTUNE_ASSIGN_OR_RETURN(std::string type, TypeName(im, im.out(0)));
-      return Simple(im, OpCode::kShape, Attributes().SetString("out_type", type));
+      return Simple(im, OpCode::kShape,
+                    Attributes().SetString("out_type", type));
     }
     case B::CAST: {
       ATTUNE_ASSIGN_OR_RETURN(std::string type, TypeName(im, im.out(0)));
       return Simple(im, OpCode::kCast, Attributes().SetString("dtype", type));
     }
-    case B::ZEROS_LIKE: return Simple(im, OpCode::kZerosLike);
+    case B::ZEROS_LIKE:
+      return Simple(im, OpCode::kZerosLike);
     case B::PAD:
-    case B::PADV2: return Simple(im, OpCode::kPad);
+    case B::PADV2:
+      return Simple(im, OpCode::kPad);
     case B::DEQUANTIZE:
     case B::QUANTIZE: {
       // Computation is float32 throughout: both are identities (a constant
@@ -391,8 +452,8 @@ absl::Status MapBuiltin(SubgraphImporter& im, tfl::BuiltinOperator code) {
       return absl::OkStatus();
     }
     default:
-      return im.Unimplemented(absl::StrCat("TFLite op ", BuiltinName(code),
-                                           " is not supported"));
+      return im.Unimplemented(
+          absl::StrCat("TFLite op ", BuiltinName(code), " is not supported"));
   }
 }
 

@@ -41,17 +41,16 @@ absl::StatusOr<std::string> FlexOpName(SubgraphImporter& im,
 absl::Status EmitMulti(SubgraphImporter& im, OpCode op, int num_inputs,
                        int num_outputs) {
   if (im.num_inputs() != num_inputs || im.num_outputs() != num_outputs) {
-    return im.InvalidArgument(absl::StrCat("expects ", num_inputs,
-                                           " inputs and ", num_outputs,
-                                           " outputs"));
+    return im.InvalidArgument(absl::StrCat(
+        "expects ", num_inputs, " inputs and ", num_outputs, " outputs"));
   }
   std::vector<int> inputs;
   for (int i = 0; i < num_inputs; ++i) {
     ATTUNE_ASSIGN_OR_RETURN(int h, im.Get(im.in(i)));
     inputs.push_back(h);
   }
-  std::vector<int> outputs = im.builder().Op(op, inputs, {}, num_outputs,
-                                             im.TensorName(im.out(0)));
+  std::vector<int> outputs =
+      im.builder().Op(op, inputs, {}, num_outputs, im.TensorName(im.out(0)));
   for (int i = 0; i < num_outputs; ++i) im.Set(im.out(i), outputs[i]);
   return absl::OkStatus();
 }
@@ -62,9 +61,8 @@ absl::Status MapFlex(SubgraphImporter& im, absl::string_view custom_code) {
   const std::string expected(custom_code.substr(4));  // after "Flex"
   ATTUNE_ASSIGN_OR_RETURN(std::string name, FlexOpName(im, expected));
   if (name != expected) {
-    return im.InvalidArgument(absl::StrCat("custom code \"", custom_code,
-                                           "\" carries NodeDef op \"", name,
-                                           "\""));
+    return im.InvalidArgument(absl::StrCat(
+        "custom code \"", custom_code, "\" carries NodeDef op \"", name, "\""));
   }
   if (name == "ReluGrad") return EmitMulti(im, OpCode::kReluGrad, 2, 1);
   if (name == "Relu6Grad") return EmitMulti(im, OpCode::kRelu6Grad, 2, 1);

@@ -87,7 +87,8 @@ absl::StatusOr<HeadSpec> ParseHead(const std::string& text) {
                it.value().is_string()) {
       (it.key() == "attach_to" ? head.attach_to : head.signature) =
           it.value().get<std::string>();
-    } else if (it.key() == "seed" || it.key() == "gradient_accumulation_steps") {
+    } else if (it.key() == "seed" ||
+               it.key() == "gradient_accumulation_steps") {
       head.extra[it.key()] = it.value();
     } else {
       return absl::InvalidArgumentError(
@@ -155,9 +156,9 @@ absl::StatusOr<Graph> AttachTrainableHead(const Graph& imported,
   } else if (sig->outputs.size() == 1) {
     attach = sig->outputs[0].tensor;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signature \"", sig->key, "\" has ", sig->outputs.size(),
-        " outputs: name the tensor to attach the head to"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("signature \"", sig->key, "\" has ", sig->outputs.size(),
+                     " outputs: name the tensor to attach the head to"));
   }
   const TensorInfo& features = sub.tensors[attach];
   if (features.dtype != DType::kFloat32 || features.shape.empty()) {
@@ -171,12 +172,13 @@ absl::StatusOr<Graph> AttachTrainableHead(const Graph& imported,
   for (size_t d = 1; d < features.shape.size(); ++d) {
     shape.push_back(features.shape[d]);
   }
-  Json spec = {{"name", "head"},
-               {"inputs", Json::array({{{"name", "features"},
-                                        {"shape", shape},
-                                        {"dtype", "float32"}}})},
-               {"layers", head.layers},
-               {"loss", head.loss}};
+  Json spec = {
+      {"name", "head"},
+      {"inputs",
+       Json::array(
+           {{{"name", "features"}, {"shape", shape}, {"dtype", "float32"}}})},
+      {"layers", head.layers},
+      {"loss", head.loss}};
   for (auto it = head.extra.begin(); it != head.extra.end(); ++it) {
     spec[it.key()] = it.value();
   }
@@ -189,7 +191,8 @@ absl::StatusOr<Graph> AttachTrainableHead(const Graph& imported,
   ATTUNE_ASSIGN_OR_RETURN(std::optional<TrainingConfig> config,
                           ParseTrainingConfig(spec.dump()));
   if (!config.has_value()) {
-    return absl::InvalidArgumentError("head spec: needs a loss and an optimizer");
+    return absl::InvalidArgumentError(
+        "head spec: needs a loss and an optimizer");
   }
   const Graph& h = *head_graph;
   const Signature* h_infer = h.FindSignature("infer");
@@ -218,9 +221,9 @@ absl::StatusOr<Graph> AttachTrainableHead(const Graph& imported,
     ATTUNE_ASSIGN_OR_RETURN(int from, FindTensor(sub, options.train_from));
     const std::vector<bool> down = Downstream(sub, slice, from);
     if (!down[attach]) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tensor \"", options.train_from, "\" does not feed \"",
-          features.name, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor \"", options.train_from, "\" does not feed \"",
+                       features.name, "\""));
     }
     for (int n : slice) {
       const Node& node = sub.nodes[n];
@@ -300,7 +303,8 @@ absl::StatusOr<Graph> AttachTrainableHead(const Graph& imported,
     out.outputs.push_back({io.name, map[io.tensor]});
   }
   merged.signatures.push_back(std::move(out));
-  ATTUNE_ASSIGN_OR_RETURN(merged, ModelBuilder::FromGraph(std::move(merged)).Build());
+  ATTUNE_ASSIGN_OR_RETURN(merged,
+                          ModelBuilder::FromGraph(std::move(merged)).Build());
 
   // 4. train / eval from the head's loss and optimizer.
   return AddTrainingSignatures(std::move(merged), *config);

@@ -22,7 +22,7 @@ struct VariableState {
   bool has_value = false;  // dtype and shape known
   DType dtype = DType::kFloat32;
   Shape shape;
-  int buffer = -1;         // initial value (constant buffer), -1: zeros
+  int buffer = -1;  // initial value (constant buffer), -1: zeros
 };
 
 tfl::BuiltinOperator CodeOf(const tfl::Model& model, const tfl::Operator& op) {
@@ -31,13 +31,17 @@ tfl::BuiltinOperator CodeOf(const tfl::Model& model, const tfl::Operator& op) {
 
 absl::StatusOr<DType> PlainDType(const tfl::Tensor& t) {
   switch (t.type()) {
-    case tfl::TensorType::FLOAT32: return DType::kFloat32;
-    case tfl::TensorType::INT32: return DType::kInt32;
-    case tfl::TensorType::INT64: return DType::kInt64;
-    case tfl::TensorType::BOOL: return DType::kBool;
+    case tfl::TensorType::FLOAT32:
+      return DType::kFloat32;
+    case tfl::TensorType::INT32:
+      return DType::kInt32;
+    case tfl::TensorType::INT64:
+      return DType::kInt64;
+    case tfl::TensorType::BOOL:
+      return DType::kBool;
     default:
-      return absl::UnimplementedError(absl::StrCat(
-          "variable of type ", tfl::EnumNameTensorType(t.type())));
+      return absl::UnimplementedError(
+          absl::StrCat("variable of type ", tfl::EnumNameTensorType(t.type())));
   }
 }
 
@@ -64,7 +68,8 @@ absl::Status CollectVariables(const tfl::Model& model,
     for (const tfl::Operator* op : *sg.operators()) {
       const tfl::BuiltinOperator code = CodeOf(model, *op);
       if (code == tfl::BuiltinOperator::VAR_HANDLE) {
-        const std::string key = VariableKey(op->builtin_options_as_VarHandleOptions());
+        const std::string key =
+            VariableKey(op->builtin_options_as_VarHandleOptions());
         if (key.empty()) {
           return absl::DataLossError(absl::StrCat(
               "subgraph ", s, ": VAR_HANDLE without a shared_name"));
@@ -75,7 +80,8 @@ absl::Status CollectVariables(const tfl::Model& model,
           vars.push_back(std::move(state));
         }
       } else if (code == tfl::BuiltinOperator::CALL_ONCE) {
-        const tfl::CallOnceOptions* o = op->builtin_options_as_CallOnceOptions();
+        const tfl::CallOnceOptions* o =
+            op->builtin_options_as_CallOnceOptions();
         const int init = o ? o->init_subgraph_index() : -1;
         if (init < 0 || init >= num_subgraphs || init == s) {
           return absl::DataLossError(absl::StrCat(
@@ -97,15 +103,14 @@ absl::Status CollectVariables(const tfl::Model& model,
       for (uint32_t o = 0; o < sg.operators()->size(); ++o) {
         const tfl::Operator& op = *sg.operators()->Get(o);
         const tfl::BuiltinOperator code = CodeOf(model, op);
-        const std::string where =
-            absl::StrCat("subgraph ", s, " operator ", o, " (",
-                         BuiltinName(code), ")");
-        const int in0 = op.inputs() && op.inputs()->size() > 0
-                            ? op.inputs()->Get(0) : -1;
+        const std::string where = absl::StrCat("subgraph ", s, " operator ", o,
+                                               " (", BuiltinName(code), ")");
+        const int in0 =
+            op.inputs() && op.inputs()->size() > 0 ? op.inputs()->Get(0) : -1;
         if (code == tfl::BuiltinOperator::VAR_HANDLE) {
           if (op.outputs() && op.outputs()->size() == 1) {
-            resource[op.outputs()->Get(0)] = index.at(
-                VariableKey(op.builtin_options_as_VarHandleOptions()));
+            resource[op.outputs()->Get(0)] =
+                index.at(VariableKey(op.builtin_options_as_VarHandleOptions()));
           }
           continue;
         }
@@ -114,7 +119,8 @@ absl::Status CollectVariables(const tfl::Model& model,
         if (!assign && !read) {
           if (is_init && code != tfl::BuiltinOperator::CALL_ONCE) {
             return absl::UnimplementedError(absl::StrCat(
-                where, ": CALL_ONCE init subgraphs may only assign constants "
+                where,
+                ": CALL_ONCE init subgraphs may only assign constants "
                 "to variables (attune evaluates them at import)"));
           }
           continue;
@@ -143,7 +149,8 @@ absl::Status CollectVariables(const tfl::Model& model,
           }
           ATTUNE_ASSIGN_OR_RETURN(var.dtype, PlainDType(t));
           var.shape = StaticShape(t);
-          if (bytes.size() != NumElements(var.shape) * DTypeSize(var.dtype)) {
+          ATTUNE_ASSIGN_OR_RETURN(const int64_t count, ElementCount(t.shape()));
+          if (bytes.size() != static_cast<uint64_t>(count) * DTypeSize(var.dtype)) {
             return absl::DataLossError(absl::StrCat(
                 where, ": initial value of \"", var.key, "\" has ",
                 bytes.size(), " bytes for shape ", ShapeToString(var.shape)));
@@ -152,6 +159,7 @@ absl::Status CollectVariables(const tfl::Model& model,
           var.has_value = true;
         } else if (!var.has_value) {
           ATTUNE_ASSIGN_OR_RETURN(var.dtype, PlainDType(t));
+          ATTUNE_RETURN_IF_ERROR(ElementCount(t.shape()).status());
           var.shape = StaticShape(t);
           var.has_value = true;
         }
@@ -160,9 +168,10 @@ absl::Status CollectVariables(const tfl::Model& model,
   }
   for (const VariableState& var : vars) {
     if (!var.has_value) {
-      return absl::UnimplementedError(absl::StrCat(
-          "variable \"", var.key, "\" is never read or assigned, so its "
-          "dtype and shape are unknown"));
+      return absl::UnimplementedError(
+          absl::StrCat("variable \"", var.key,
+                       "\" is never read or assigned, so its "
+                       "dtype and shape are unknown"));
     }
     VariableInfo info;
     info.name = var.key;
@@ -180,7 +189,7 @@ absl::Status CollectVariables(const tfl::Model& model,
 struct SignatureSpec {
   std::string key;
   int subgraph = 0;
-  std::vector<std::pair<std::string, int>> inputs;   // name, TFLite tensor
+  std::vector<std::pair<std::string, int>> inputs;  // name, TFLite tensor
   std::vector<std::pair<std::string, int>> outputs;
 };
 
@@ -254,14 +263,14 @@ absl::Status ImportSignature(const tfl::Model& model,
   for (const auto& [name, t] : spec.outputs) outputs.push_back(t);
   for (int t : inputs) {
     if (t < 0 || t >= num_tensors) {
-      return absl::DataLossError(absl::StrCat(
-          "signature \"", spec.key, "\" refers to tensor ", t));
+      return absl::DataLossError(
+          absl::StrCat("signature \"", spec.key, "\" refers to tensor ", t));
     }
   }
   for (int t : outputs) {
     if (t < 0 || t >= num_tensors) {
-      return absl::DataLossError(absl::StrCat(
-          "signature \"", spec.key, "\" refers to tensor ", t));
+      return absl::DataLossError(
+          absl::StrCat("signature \"", spec.key, "\" refers to tensor ", t));
     }
   }
   if (!first) builder.AddSubgraph(std::string(key));

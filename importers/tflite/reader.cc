@@ -14,9 +14,9 @@ absl::Status CheckTensorIndices(const flatbuffers::Vector<int32_t>* indices,
   for (int32_t t : *indices) {
     if (t == -1 && allow_omitted) continue;
     if (t < 0 || t >= num_tensors) {
-      return absl::DataLossError(absl::StrCat(
-          what, " refers to tensor ", t, " (subgraph has ", num_tensors,
-          " tensors)"));
+      return absl::DataLossError(absl::StrCat(what, " refers to tensor ", t,
+                                              " (subgraph has ", num_tensors,
+                                              " tensors)"));
     }
   }
   return absl::OkStatus();
@@ -48,7 +48,8 @@ absl::StatusOr<const tfl::Model*> VerifyTflite(
   }
   // Files over 2 GB keep buffers after the flatbuffer; verify only the
   // flatbuffer part the format allows (FlatBuffers' own size limit).
-  const size_t limit = std::min<size_t>(bytes.size(), FLATBUFFERS_MAX_BUFFER_SIZE - 1);
+  const size_t limit =
+      std::min<size_t>(bytes.size(), FLATBUFFERS_MAX_BUFFER_SIZE - 1);
   flatbuffers::Verifier::Options options;
   options.max_tables = 10'000'000;
   options.check_alignment = true;
@@ -71,9 +72,9 @@ absl::StatusOr<const tfl::Model*> VerifyTflite(
     for (int t = 0; t < num_tensors; ++t) {
       const uint32_t buffer = sg->tensors()->Get(t)->buffer();
       if (buffer != 0 && buffer >= num_buffers) {
-        return absl::DataLossError(absl::StrCat(
-            where, " tensor ", t, " refers to buffer ", buffer, " (model has ",
-            num_buffers, ")"));
+        return absl::DataLossError(
+            absl::StrCat(where, " tensor ", t, " refers to buffer ", buffer,
+                         " (model has ", num_buffers, ")"));
       }
     }
     absl::Status status = CheckTensorIndices(sg->inputs(), num_tensors, false,
@@ -88,9 +89,9 @@ absl::StatusOr<const tfl::Model*> VerifyTflite(
       const tfl::Operator* op = sg->operators()->Get(o);
       const std::string op_where = absl::StrCat(where, " operator ", o);
       if (op->opcode_index() >= num_codes) {
-        return absl::DataLossError(absl::StrCat(
-            op_where, " has opcode index ", op->opcode_index(), " (model has ",
-            num_codes, " operator codes)"));
+        return absl::DataLossError(
+            absl::StrCat(op_where, " has opcode index ", op->opcode_index(),
+                         " (model has ", num_codes, " operator codes)"));
       }
       status = CheckTensorIndices(op->inputs(), num_tensors, true,
                                   absl::StrCat(op_where, " input"));
@@ -105,13 +106,31 @@ absl::StatusOr<const tfl::Model*> VerifyTflite(
     for (const tfl::SignatureDef* sig : *model->signature_defs()) {
       if (sig->subgraph_index() >= model->subgraphs()->size()) {
         return absl::DataLossError(absl::StrCat(
-            "signature \"", sig->signature_key() ? sig->signature_key()->str()
-                                                 : "",
+            "signature \"",
+            sig->signature_key() ? sig->signature_key()->str() : "",
             "\" refers to subgraph ", sig->subgraph_index()));
       }
     }
   }
   return model;
+}
+
+absl::StatusOr<int64_t> ElementCount(
+    const flatbuffers::Vector<int32_t>* shape) {
+  constexpr int64_t kMaxElements = int64_t{1} << 40;
+  int64_t count = 1;
+  if (shape == nullptr) return count;
+  for (int32_t d : *shape) {
+    if (d < 0) {
+      return absl::DataLossError(
+          absl::StrCat("tensor shape has a negative dim ", d));
+    }
+    if (d > 0 && count > kMaxElements / d) {
+      return absl::DataLossError("tensor shape has more than 2^40 elements");
+    }
+    count *= d;
+  }
+  return count;
 }
 
 absl::StatusOr<absl::Span<const uint8_t>> BufferBytes(

@@ -31,6 +31,11 @@ tfl::BuiltinOperator EffectiveBuiltinCode(const tfl::OperatorCode& code);
 // "CONV_2D", or "BUILTIN_<n>" for codes this schema does not name.
 std::string BuiltinName(tfl::BuiltinOperator op);
 
+// The element count of a tensor's static `shape` (1 for a scalar or a
+// missing shape). DataLoss for a negative dim or more than 2^40 elements
+// (so byte counts cannot overflow).
+absl::StatusOr<int64_t> ElementCount(const flatbuffers::Vector<int32_t>* shape);
+
 // The data bytes of buffer `index`: in the flatbuffer, or (for files over
 // 2 GB) at the buffer's offset from the file start. Empty for buffers with
 // no data. DataLoss when an offset points outside `file`.

@@ -1,7 +1,6 @@
 #include "importers/tflite/subgraph_importer.h"
 
 #include <cstring>
-#include <numeric>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -14,14 +13,22 @@ namespace {
 
 absl::StatusOr<DType> StorageDType(tfl::TensorType type) {
   switch (type) {
-    case tfl::TensorType::FLOAT32: return DType::kFloat32;
-    case tfl::TensorType::FLOAT16: return DType::kFloat16;
-    case tfl::TensorType::INT32: return DType::kInt32;
-    case tfl::TensorType::INT64: return DType::kInt64;
-    case tfl::TensorType::UINT8: return DType::kUint8;
-    case tfl::TensorType::INT8: return DType::kInt8;
-    case tfl::TensorType::BOOL: return DType::kBool;
-    case tfl::TensorType::STRING: return DType::kString;
+    case tfl::TensorType::FLOAT32:
+      return DType::kFloat32;
+    case tfl::TensorType::FLOAT16:
+      return DType::kFloat16;
+    case tfl::TensorType::INT32:
+      return DType::kInt32;
+    case tfl::TensorType::INT64:
+      return DType::kInt64;
+    case tfl::TensorType::UINT8:
+      return DType::kUint8;
+    case tfl::TensorType::INT8:
+      return DType::kInt8;
+    case tfl::TensorType::BOOL:
+      return DType::kBool;
+    case tfl::TensorType::STRING:
+      return DType::kString;
     default:
       return absl::UnimplementedError(absl::StrCat(
           "tensor type ", tfl::EnumNameTensorType(type), " is not supported"));
@@ -57,7 +64,8 @@ float HalfToFloat(uint16_t h) {
       mantissa <<= 1;
       --e;
     }
-    bits = sign | (static_cast<uint32_t>(e) << 23) | ((mantissa & 0x3ffu) << 13);
+    bits =
+        sign | (static_cast<uint32_t>(e) << 23) | ((mantissa & 0x3ffu) << 13);
   }
   float f;
   std::memcpy(&f, &bits, sizeof(f));
@@ -83,8 +91,7 @@ std::string VariableKey(const tfl::VarHandleOptions* options) {
 }
 
 SubgraphImporter::SubgraphImporter(const tfl::Model& model,
-                                   absl::Span<const uint8_t> file,
-                                   int subgraph,
+                                   absl::Span<const uint8_t> file, int subgraph,
                                    const VariableIndex& variables,
                                    ModelBuilder& builder, bool float_io)
     : model_(model),
@@ -104,11 +111,13 @@ const tfl::Tensor& SubgraphImporter::tensor(int t) const {
 }
 
 std::string SubgraphImporter::TensorName(int t) const {
+  if (t < 0) return "";
   const flatbuffers::String* name = tensor(t).name();
   return name == nullptr ? std::string() : name->str();
 }
 
 Shape SubgraphImporter::TensorShape(int t) const {
+  if (t < 0) return {};
   const tfl::Tensor& info = tensor(t);
   const flatbuffers::Vector<int32_t>* dims = info.shape_signature();
   if (dims == nullptr || dims->size() == 0) dims = info.shape();
@@ -120,14 +129,15 @@ Shape SubgraphImporter::TensorShape(int t) const {
 }
 
 absl::StatusOr<DType> SubgraphImporter::ComputeDType(int t) const {
+  if (t < 0) return InvalidArgument("a required input is omitted");
   const tfl::Tensor& info = tensor(t);
   if (IsQuantized(info) || info.type() == tfl::TensorType::FLOAT16) {
     return DType::kFloat32;
   }
   absl::StatusOr<DType> dtype = StorageDType(info.type());
   if (!dtype.ok()) {
-    return Unimplemented(absl::StrCat("tensor \"", TensorName(t), "\": ",
-                                      dtype.status().message()));
+    return Unimplemented(absl::StrCat("tensor \"", TensorName(t),
+                                      "\": ", dtype.status().message()));
   }
   return *dtype;
 }
@@ -170,54 +180,29 @@ int SubgraphImporter::out(int i) const {
 
 void SubgraphImporter::Set(int t, int handle) { map_[t] = handle; }
 
-absl::StatusOr<std::vector<int64_t>> SubgraphImporter::ConstantInts(
-    int t) const {
-  if (t < 0) return InvalidArgument("missing constant input");
-  ATTUNE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
-                          BufferBytes(model_, tensor(t).buffer(), file_));
-  std::vector<int64_t> values;
-  const tfl::TensorType type = tensor(t).type();
-  if (bytes.empty() && !IsConstant(t)) {
-    return InvalidArgument(
-        absl::StrCat("tensor \"", TensorName(t), "\" must be a constant"));
-  }
-  if (type == tfl::TensorType::INT32) {
-    for (size_t i = 0; i + 4 <= bytes.size(); i += 4) {
-      values.push_back(Load<int32_t>(bytes.data() + i));
-    }
-  } else if (type == tfl::TensorType::INT64) {
-    for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
-      values.push_back(Load<int64_t>(bytes.data() + i));
-    }
-  } else {
-    return InvalidArgument(absl::StrCat("tensor \"", TensorName(t),
-                                        "\" must be int32 or int64"));
-  }
-  return values;
-}
-
 absl::StatusOr<int> SubgraphImporter::FloatConstant(
     int t, absl::Span<const int> perm, std::vector<int64_t> new_shape) {
+  if (t < 0) return InvalidArgument("a required input is omitted");
   const tfl::Tensor& info = tensor(t);
   ATTUNE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
                           BufferBytes(model_, info.buffer(), file_));
   std::vector<int64_t> shape;
-  if (info.shape() != nullptr) {
-    for (int32_t d : *info.shape()) {
-      if (d < 0) return InvalidArgument("constant with a dynamic dim");
-      shape.push_back(d);
-    }
-  }
-  const int64_t count = std::accumulate(shape.begin(), shape.end(), int64_t{1},
-                                        std::multiplies<int64_t>());
+  if (info.shape() != nullptr) shape.assign(info.shape()->begin(), info.shape()->end());
+  ATTUNE_ASSIGN_OR_RETURN(const int64_t count, ElementCount(info.shape()));
   size_t element = 0;
   switch (info.type()) {
-    case tfl::TensorType::FLOAT32: case tfl::TensorType::INT32:
-      element = 4; break;
-    case tfl::TensorType::FLOAT16: case tfl::TensorType::INT16:
-      element = 2; break;
-    case tfl::TensorType::UINT8: case tfl::TensorType::INT8:
-      element = 1; break;
+    case tfl::TensorType::FLOAT32:
+    case tfl::TensorType::INT32:
+      element = 4;
+      break;
+    case tfl::TensorType::FLOAT16:
+    case tfl::TensorType::INT16:
+      element = 2;
+      break;
+    case tfl::TensorType::UINT8:
+    case tfl::TensorType::INT8:
+      element = 1;
+      break;
     default:
       return Unimplemented(absl::StrCat(
           "constant \"", TensorName(t), "\" of type ",
@@ -247,9 +232,9 @@ absl::StatusOr<int> SubgraphImporter::FloatConstant(
       const int axis = q.quantized_dimension();
       if (axis < 0 || axis >= static_cast<int>(shape.size()) ||
           shape[axis] != static_cast<int64_t>(scales.size())) {
-        return absl::DataLossError(absl::StrCat(
-            where_, ": constant \"", TensorName(t), "\" has ", scales.size(),
-            " scales, not matching dim ", axis));
+        return absl::DataLossError(
+            absl::StrCat(where_, ": constant \"", TensorName(t), "\" has ",
+                         scales.size(), " scales, not matching dim ", axis));
       }
       channels = shape[axis];
       outer = 1;
@@ -265,12 +250,24 @@ absl::StatusOr<int> SubgraphImporter::FloatConstant(
     const uint8_t* p = bytes.data() + i * element;
     double q;
     switch (info.type()) {
-      case tfl::TensorType::FLOAT32: q = Load<float>(p); break;
-      case tfl::TensorType::FLOAT16: q = HalfToFloat(Load<uint16_t>(p)); break;
-      case tfl::TensorType::INT32: q = Load<int32_t>(p); break;
-      case tfl::TensorType::INT16: q = Load<int16_t>(p); break;
-      case tfl::TensorType::UINT8: q = *p; break;
-      default: q = static_cast<int8_t>(*p); break;
+      case tfl::TensorType::FLOAT32:
+        q = Load<float>(p);
+        break;
+      case tfl::TensorType::FLOAT16:
+        q = HalfToFloat(Load<uint16_t>(p));
+        break;
+      case tfl::TensorType::INT32:
+        q = Load<int32_t>(p);
+        break;
+      case tfl::TensorType::INT16:
+        q = Load<int16_t>(p);
+        break;
+      case tfl::TensorType::UINT8:
+        q = *p;
+        break;
+      default:
+        q = static_cast<int8_t>(*p);
+        break;
     }
     if (quantized) {
       const int64_t c = channels > 1 ? (i / inner) % channels : 0;
@@ -286,7 +283,8 @@ absl::StatusOr<int> SubgraphImporter::FloatConstant(
     }
     const size_t rank = shape.size();
     std::vector<int64_t> out_shape(rank), in_strides(rank, 1);
-    for (size_t i = rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * shape[i];
+    for (size_t i = rank; i-- > 1;)
+      in_strides[i - 1] = in_strides[i] * shape[i];
     for (size_t i = 0; i < rank; ++i) out_shape[i] = shape[perm[i]];
     std::vector<float> permuted(count);
     std::vector<int64_t> index(rank, 0);
@@ -328,14 +326,11 @@ absl::StatusOr<int> SubgraphImporter::Get(int t) {
     ATTUNE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
                             BufferBytes(model_, info.buffer(), file_));
     Shape shape;
-    int64_t count = 1;
     if (info.shape() != nullptr) {
-      for (int32_t d : *info.shape()) {
-        shape.push_back(d);
-        count *= std::max(d, 0);
-      }
+      shape.assign(info.shape()->begin(), info.shape()->end());
     }
-    if (bytes.size() != count * DTypeSize(dtype)) {
+    ATTUNE_ASSIGN_OR_RETURN(const int64_t count, ElementCount(info.shape()));
+    if (bytes.size() != static_cast<uint64_t>(count) * DTypeSize(dtype)) {
       return absl::DataLossError(absl::StrCat(
           where_, ": constant \"", TensorName(t), "\" holds ", bytes.size(),
           " bytes, its shape needs ", count * DTypeSize(dtype)));
@@ -348,11 +343,16 @@ absl::StatusOr<int> SubgraphImporter::Get(int t) {
 
 std::string SubgraphImporter::ActivationAttr(tfl::ActivationFunctionType act) {
   switch (act) {
-    case tfl::ActivationFunctionType::NONE: return "none";
-    case tfl::ActivationFunctionType::RELU: return "relu";
-    case tfl::ActivationFunctionType::RELU6: return "relu6";
-    case tfl::ActivationFunctionType::TANH: return "tanh";
-    default: return "";
+    case tfl::ActivationFunctionType::NONE:
+      return "none";
+    case tfl::ActivationFunctionType::RELU:
+      return "relu";
+    case tfl::ActivationFunctionType::RELU6:
+      return "relu6";
+    case tfl::ActivationFunctionType::TANH:
+      return "tanh";
+    default:
+      return "";
   }
 }
 
@@ -360,7 +360,8 @@ absl::StatusOr<int> SubgraphImporter::FusedActivation(
     int x, tfl::ActivationFunctionType act, int t) {
   const std::string name = TensorName(t);
   switch (act) {
-    case tfl::ActivationFunctionType::NONE: return x;
+    case tfl::ActivationFunctionType::NONE:
+      return x;
     case tfl::ActivationFunctionType::RELU:
       return builder_.Op1(OpCode::kRelu, {x}, {}, name);
     case tfl::ActivationFunctionType::RELU6:
@@ -374,8 +375,8 @@ absl::StatusOr<int> SubgraphImporter::FusedActivation(
       return builder_.Op1(OpCode::kMinimum, {y, hi}, {}, name);
     }
     default:
-      return Unimplemented(absl::StrCat("fused activation ",
-                                        tfl::EnumNameActivationFunctionType(act)));
+      return Unimplemented(absl::StrCat(
+          "fused activation ", tfl::EnumNameActivationFunctionType(act)));
   }
 }
 
@@ -396,8 +397,8 @@ absl::StatusOr<int> SubgraphImporter::Boundary(int t, absl::string_view name) {
   }
   const tfl::QuantizationParameters& q = *info.quantization();
   if (q.scale()->size() != 1) {
-    return Unimplemented(absl::StrCat("per-channel quantized input \"", name,
-                                      "\""));
+    return Unimplemented(
+        absl::StrCat("per-channel quantized input \"", name, "\""));
   }
   ATTUNE_ASSIGN_OR_RETURN(DType dtype, StorageDType(info.type()));
   const int x = builder_.Input(name, dtype, shape);
@@ -439,8 +440,8 @@ absl::StatusOr<int> SubgraphImporter::Requantize(int handle, int t) {
       {handle, builder_.ConstantScalar(base + "/scale", q.scale()->Get(0))});
   const int shifted = builder_.Op1(
       OpCode::kAdd,
-      {scaled, builder_.ConstantScalar(base + "/offset",
-                                       zero + (is_int8 ? 128.0f : 0.0f) + 0.5f)});
+      {scaled, builder_.ConstantScalar(
+                   base + "/offset", zero + (is_int8 ? 128.0f : 0.0f) + 0.5f)});
   const int u8 = builder_.Op1(OpCode::kCast, {shifted},
                               Attributes().SetString("dtype", "uint8"),
                               is_int8 ? "" : base + "/quantized");
@@ -458,7 +459,8 @@ absl::StatusOr<int> SubgraphImporter::Requantize(int handle, int t) {
 }
 
 absl::Status SubgraphImporter::MapOperator(const tfl::Operator& op) {
-  const tfl::OperatorCode& code = *model_.operator_codes()->Get(op.opcode_index());
+  const tfl::OperatorCode& code =
+      *model_.operator_codes()->Get(op.opcode_index());
   const tfl::BuiltinOperator builtin = EffectiveBuiltinCode(code);
   switch (builtin) {
     case tfl::BuiltinOperator::CALL_ONCE:
@@ -486,7 +488,8 @@ absl::Status SubgraphImporter::MapOperator(const tfl::Operator& op) {
     }
     case tfl::BuiltinOperator::ASSIGN_VARIABLE: {
       const int var = VariableOf(in(0));
-      if (var < 0) return InvalidArgument("input 0 is not a VAR_HANDLE resource");
+      if (var < 0)
+        return InvalidArgument("input 0 is not a VAR_HANDLE resource");
       ATTUNE_ASSIGN_OR_RETURN(int value, Get(in(1)));
       builder_.Op(OpCode::kAssignVariable, {value},
                   Attributes().SetInt("variable", var), 0);
@@ -496,8 +499,8 @@ absl::Status SubgraphImporter::MapOperator(const tfl::Operator& op) {
       const std::string custom =
           code.custom_code() ? code.custom_code()->str() : "";
       if (absl::StartsWith(custom, "Flex")) return MapFlex(*this, custom);
-      return Unimplemented(absl::StrCat("custom op \"", custom,
-                                        "\" is not supported"));
+      return Unimplemented(
+          absl::StrCat("custom op \"", custom, "\" is not supported"));
     }
     default:
       return MapBuiltin(*this, builtin);

@@ -36,9 +36,9 @@ class SubgraphImporter {
   // Declares the attune inputs for TFLite tensors `inputs` (named
   // `names`), maps every operator, and returns the attune tensors of
   // `outputs`. Errors as ImportTflite's.
-  absl::StatusOr<std::vector<int>> Import(
-      const std::vector<int>& inputs, const std::vector<std::string>& names,
-      const std::vector<int>& outputs);
+  absl::StatusOr<std::vector<int>> Import(const std::vector<int>& inputs,
+                                          const std::vector<std::string>& names,
+                                          const std::vector<int>& outputs);
 
   // The attune graph inputs declared by Import, in order (before any
   // dequantization).
@@ -54,8 +54,6 @@ class SubgraphImporter {
   void Set(int t, int handle);
   // True when `t` has constant data.
   bool IsConstant(int t) const;
-  // The constant's values as int64 (int32/int64 tensors). Error otherwise.
-  absl::StatusOr<std::vector<int64_t>> ConstantInts(int t) const;
   // A float32 constant of `t` (dequantized when quantized), with its data
   // permuted by `perm` (empty: none) and its shape replaced by `shape`
   // (empty: the permuted shape).

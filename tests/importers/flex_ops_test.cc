@@ -24,7 +24,10 @@ std::vector<uint8_t> NodeDef(const std::string& op) {
   flexbuffers::Builder fbb;
   fbb.Vector([&] {
     fbb.String(op);
-    fbb.String(std::string("\x0a\x03" "op1\x12", 6) + op);
+    fbb.String(std::string("\x0a\x03"
+                           "op1\x12",
+                           6) +
+               op);
   });
   fbb.Finish();
   return fbb.GetBuffer();
@@ -34,10 +37,9 @@ absl::StatusOr<std::vector<OpResult>> RunFlex(
     const std::string& op, const std::vector<TensorSpec>& inputs,
     const std::vector<TensorSpec>& outputs) {
   std::vector<int32_t> fed;
-  const std::vector<uint8_t> file =
-      OneOpModel(tfl::BuiltinOperator::CUSTOM, inputs, outputs,
-                 tfl::BuiltinOptions::NONE, nullptr, &fed, "Flex" + op,
-                 NodeDef(op));
+  const std::vector<uint8_t> file = OneOpModel(
+      tfl::BuiltinOperator::CUSTOM, inputs, outputs, tfl::BuiltinOptions::NONE,
+      nullptr, &fed, "Flex" + op, NodeDef(op));
   return RunModel(file, inputs, fed, static_cast<int>(outputs.size()));
 }
 
@@ -50,9 +52,9 @@ TEST(TfliteFlex, ReluGrad) {
 
 TEST(TfliteFlex, SparseSoftmaxCrossEntropyWithLogits) {
   const std::vector<double> logits = {1, 2, 3, 0, 0, 0};
-  auto r = RunFlex("SparseSoftmaxCrossEntropyWithLogits",
-                   {F({2, 3}, logits), I32({2}, {2, 0})},
-                   {FOut({2}), FOut({2, 3})});
+  auto r =
+      RunFlex("SparseSoftmaxCrossEntropyWithLogits",
+              {F({2, 3}, logits), I32({2}, {2, 0})}, {FOut({2}), FOut({2, 3})});
   ASSERT_TRUE(r.ok()) << r.status();
   const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
   EXPECT_NEAR((*r)[0].values[0], std::log(z) - 3, 1e-5);
@@ -97,17 +99,17 @@ TEST(TfliteFlex, UnsupportedFlexOpsAreNamed) {
 TEST(TfliteFlex, MismatchedNodeDefIsRejected) {
   std::vector<int32_t> fed;
   const std::vector<TensorSpec> inputs = {F({1}, {1}), F({1}, {1})};
-  const std::vector<uint8_t> file = OneOpModel(
-      tfl::BuiltinOperator::CUSTOM, inputs, {FOut({1})},
-      tfl::BuiltinOptions::NONE, nullptr, &fed, "FlexReluGrad",
-      NodeDef("Relu6Grad"));
+  const std::vector<uint8_t> file =
+      OneOpModel(tfl::BuiltinOperator::CUSTOM, inputs, {FOut({1})},
+                 tfl::BuiltinOptions::NONE, nullptr, &fed, "FlexReluGrad",
+                 NodeDef("Relu6Grad"));
   auto r = RunModel(file, inputs, fed, 1);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   // custom_options that are not a flexbuffer.
-  const std::vector<uint8_t> bad = OneOpModel(
-      tfl::BuiltinOperator::CUSTOM, inputs, {FOut({1})},
-      tfl::BuiltinOptions::NONE, nullptr, &fed, "FlexReluGrad",
-      {0xff, 0xff, 0xff, 0x07});
+  const std::vector<uint8_t> bad =
+      OneOpModel(tfl::BuiltinOperator::CUSTOM, inputs, {FOut({1})},
+                 tfl::BuiltinOptions::NONE, nullptr, &fed, "FlexReluGrad",
+                 {0xff, 0xff, 0xff, 0x07});
   r = RunModel(bad, inputs, fed, 1);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
 }

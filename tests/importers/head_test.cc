@@ -2,6 +2,8 @@
 // W4's shape): train lowers the loss, the backbone stays frozen unless
 // train_from makes its last layers trainable.
 
+#include "importers/tflite/head.h"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -9,7 +11,6 @@
 #include "data/image.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "importers/tflite/head.h"
 #include "tests/importers/tflite_test_util.h"
 
 namespace attune {
@@ -29,7 +30,8 @@ constexpr char kHead[] = R"({
 std::vector<float> Batch() {
   std::vector<float> x;
   for (const char* name : {"cat.bmp", "bird.bmp", "grace_hopper.bmp"}) {
-    absl::StatusOr<Array> image = ReadImage(ModelPath(std::string("images/") + name));
+    absl::StatusOr<Array> image =
+        ReadImage(ModelPath(std::string("images/") + name));
     EXPECT_TRUE(image.ok());
     absl::StatusOr<Array> small = ResizeBilinear(*image, 96, 96);
     EXPECT_TRUE(small.ok());
@@ -81,7 +83,8 @@ TEST(TfliteHead, FrozenBackboneTrainableHead) {
   // Only the head's variables (and the optimizer's) exist: the backbone's
   // weights are constants.
   for (const VariableInfo& v : (*interp)->model().graph().variables) {
-    EXPECT_TRUE(v.name.rfind("head_", 0) == 0 || v.name.rfind("optimizer/", 0) == 0)
+    EXPECT_TRUE(v.name.rfind("head_", 0) == 0 ||
+                v.name.rfind("optimizer/", 0) == 0)
         << v.name;
   }
   Trained t;

@@ -33,8 +33,8 @@ Array Photo(const std::string& name, int size) {
   return *resized;
 }
 
-class ClassifierTest : public ::testing::TestWithParam<
-                           std::pair<std::string, std::string>> {};
+class ClassifierTest
+    : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
 TEST_P(ClassifierTest, Top1OnUint8AndFloatSignatures) {
   // Imported once for the three photos (destroyed at exit).
@@ -60,8 +60,8 @@ TEST_P(ClassifierTest, Top1OnUint8AndFloatSignatures) {
   ASSERT_TRUE((*q)->Invoke().ok());
   auto qprobs = (*q)->typed_output<uint8_t>("MobilenetV2/Predictions/Softmax");
   ASSERT_TRUE(qprobs.ok()) << qprobs.status();
-  const int q_top = std::max_element(qprobs->begin(), qprobs->end()) -
-                    qprobs->begin();
+  const int q_top =
+      std::max_element(qprobs->begin(), qprobs->end()) - qprobs->begin();
   EXPECT_EQ(labels[q_top], GetParam().second);
 
   // Float signature: the dequantized input (q - 128) / 128.
@@ -75,8 +75,8 @@ TEST_P(ClassifierTest, Top1OnUint8AndFloatSignatures) {
   ASSERT_TRUE((*f)->Invoke().ok());
   auto probs = (*f)->typed_output<float>("MobilenetV2/Predictions/Softmax");
   ASSERT_TRUE(probs.ok()) << probs.status();
-  const int top = std::max_element(probs->begin(), probs->end()) -
-                  probs->begin();
+  const int top =
+      std::max_element(probs->begin(), probs->end()) - probs->begin();
   EXPECT_EQ(labels[top], GetParam().second);
   // The uint8 output is the float one requantized (scale 1/256).
   EXPECT_NEAR((*qprobs)[top] / 256.0, (*probs)[top], 0.05);
@@ -94,10 +94,10 @@ INSTANTIATE_TEST_SUITE_P(
 // different one.
 TEST(EmbedderTest, DeterministicEmbedding) {
   std::vector<std::vector<float>> embeddings;
-  for (const auto& [name, threads] :
-       std::vector<std::pair<std::string, int>>{
+  for (const auto& [name, threads] : std::vector<std::pair<std::string, int>>{
            {"cat.bmp", 1}, {"cat.bmp", 2}, {"bird.bmp", 1}}) {
-    auto interp = ImportAndCreate("mobilenet_v2_035_96_embedder.tflite", threads);
+    auto interp =
+        ImportAndCreate("mobilenet_v2_035_96_embedder.tflite", threads);
     ASSERT_TRUE(interp.ok()) << interp.status();
     auto runner = Runner(**interp, "serving_default");
     ASSERT_TRUE(runner.ok()) << runner.status();
@@ -115,10 +115,10 @@ TEST(EmbedderTest, DeterministicEmbedding) {
   float largest = 0, diff_threads = 0, diff_images = 0;
   for (size_t i = 0; i < 1280; ++i) {
     largest = std::max(largest, std::abs(embeddings[0][i]));
-    diff_threads = std::max(diff_threads,
-                            std::abs(embeddings[0][i] - embeddings[1][i]));
-    diff_images = std::max(diff_images,
-                           std::abs(embeddings[0][i] - embeddings[2][i]));
+    diff_threads =
+        std::max(diff_threads, std::abs(embeddings[0][i] - embeddings[1][i]));
+    diff_images =
+        std::max(diff_images, std::abs(embeddings[0][i] - embeddings[2][i]));
   }
   EXPECT_GT(largest, 0.0f);
   EXPECT_LE(diff_threads, 1e-5f * largest);

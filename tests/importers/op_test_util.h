@@ -58,27 +58,29 @@ inline std::vector<uint8_t> Encode(tfl::TensorType type,
                                    const std::vector<double>& values) {
   switch (type) {
     case tfl::TensorType::FLOAT32:
-      return TfliteWriter::Bytes(std::vector<float>(values.begin(), values.end()));
+      return TfliteWriter::Bytes(
+          std::vector<float>(values.begin(), values.end()));
     case tfl::TensorType::INT32:
-      return TfliteWriter::Bytes(std::vector<int32_t>(values.begin(), values.end()));
+      return TfliteWriter::Bytes(
+          std::vector<int32_t>(values.begin(), values.end()));
     case tfl::TensorType::INT64:
-      return TfliteWriter::Bytes(std::vector<int64_t>(values.begin(), values.end()));
+      return TfliteWriter::Bytes(
+          std::vector<int64_t>(values.begin(), values.end()));
     case tfl::TensorType::INT8:
-      return TfliteWriter::Bytes(std::vector<int8_t>(values.begin(), values.end()));
+      return TfliteWriter::Bytes(
+          std::vector<int8_t>(values.begin(), values.end()));
     default:  // UINT8, BOOL
-      return TfliteWriter::Bytes(std::vector<uint8_t>(values.begin(), values.end()));
+      return TfliteWriter::Bytes(
+          std::vector<uint8_t>(values.begin(), values.end()));
   }
 }
 
 // A one-op model: inputs (constants written into the file), outputs.
-inline std::vector<uint8_t> OneOpModel(tfl::BuiltinOperator code,
-                                       const std::vector<TensorSpec>& inputs,
-                                       const std::vector<TensorSpec>& outputs,
-                                       tfl::BuiltinOptions options_type,
-                                       const OptionsFn& options,
-                                       std::vector<int32_t>* fed = nullptr,
-                                       const std::string& custom = "",
-                                       std::vector<uint8_t> custom_options = {}) {
+inline std::vector<uint8_t> OneOpModel(
+    tfl::BuiltinOperator code, const std::vector<TensorSpec>& inputs,
+    const std::vector<TensorSpec>& outputs, tfl::BuiltinOptions options_type,
+    const OptionsFn& options, std::vector<int32_t>* fed = nullptr,
+    const std::string& custom = "", std::vector<uint8_t> custom_options = {}) {
   TfliteWriter w;
   std::vector<int32_t> in, out, graph_in;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -87,10 +89,10 @@ inline std::vector<uint8_t> OneOpModel(tfl::BuiltinOperator code,
       in.push_back(-1);
       continue;
     }
-    const int t = w.Tensor(absl::StrCat("in", i), s.type, s.shape,
-                           s.constant ? Encode(s.type, s.values)
-                                      : std::vector<uint8_t>{},
-                           s.quant);
+    const int t =
+        w.Tensor(absl::StrCat("in", i), s.type, s.shape,
+                 s.constant ? Encode(s.type, s.values) : std::vector<uint8_t>{},
+                 s.quant);
     in.push_back(t);
     if (!s.constant) graph_in.push_back(t);
   }
@@ -123,8 +125,8 @@ inline absl::StatusOr<std::vector<OpResult>> RunModel(
   for (const TensorSpec& s : inputs) {
     if (s.constant || (s.shape.size() == 1 && s.shape[0] == -1)) continue;
     const std::string name = TfliteWriter::names_in(fed[next++]);
-    absl::Status st = (*runner)->ResizeInput(
-        name, Shape(s.shape.begin(), s.shape.end()));
+    absl::Status st =
+        (*runner)->ResizeInput(name, Shape(s.shape.begin(), s.shape.end()));
     if (!st.ok()) return st;
   }
   absl::Status status = (*runner)->AllocateTensors();
@@ -140,7 +142,8 @@ inline absl::StatusOr<std::vector<OpResult>> RunModel(
                             DTypeSize((*tensor)->dtype)) {
       return absl::InvalidArgumentError(absl::StrCat("input ", name, " size"));
     }
-    if (!bytes.empty()) std::memcpy((*tensor)->data, bytes.data(), bytes.size());
+    if (!bytes.empty())
+      std::memcpy((*tensor)->data, bytes.data(), bytes.size());
   }
   status = (*runner)->Invoke();
   if (!status.ok()) return status;
@@ -153,11 +156,21 @@ inline absl::StatusOr<std::vector<OpResult>> RunModel(
     r.shape.assign(t.shape.begin(), t.shape.end());
     for (int64_t i = 0; i < t.num_elements(); ++i) {
       switch (t.dtype) {
-        case DType::kFloat32: r.values.push_back(t.data_as<float>()[i]); break;
-        case DType::kInt32: r.values.push_back(t.data_as<int32_t>()[i]); break;
-        case DType::kInt64: r.values.push_back(t.data_as<int64_t>()[i]); break;
-        case DType::kInt8: r.values.push_back(t.data_as<int8_t>()[i]); break;
-        default: r.values.push_back(t.data_as<uint8_t>()[i]); break;
+        case DType::kFloat32:
+          r.values.push_back(t.data_as<float>()[i]);
+          break;
+        case DType::kInt32:
+          r.values.push_back(t.data_as<int32_t>()[i]);
+          break;
+        case DType::kInt64:
+          r.values.push_back(t.data_as<int64_t>()[i]);
+          break;
+        case DType::kInt8:
+          r.values.push_back(t.data_as<int8_t>()[i]);
+          break;
+        default:
+          r.values.push_back(t.data_as<uint8_t>()[i]);
+          break;
       }
     }
     results.push_back(std::move(r));

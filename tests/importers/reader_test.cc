@@ -1,5 +1,7 @@
 // Malformed .tflite files get clear errors, never a crash.
 
+#include "importers/tflite/reader.h"
+
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -8,7 +10,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "importers/tflite/importer.h"
-#include "importers/tflite/reader.h"
 #include "tests/importers/op_test_util.h"
 #include "tests/importers/tflite_test_util.h"
 
@@ -26,7 +27,8 @@ std::vector<uint8_t> ReadModel(const std::string& name) {
 
 TEST(TfliteReader, RejectsShortAndForeignFiles) {
   EXPECT_EQ(ImportTflite({}).status().code(), absl::StatusCode::kDataLoss);
-  std::vector<uint8_t> bytes = ReadModel("tflite_testdata/call_once_mul.tflite");
+  std::vector<uint8_t> bytes =
+      ReadModel("tflite_testdata/call_once_mul.tflite");
   ASSERT_FALSE(bytes.empty());
   bytes[5] = 'X';  // identifier TFL3 -> TXL3
   auto r = ImportTflite(bytes);
@@ -67,13 +69,15 @@ TEST(TfliteReader, OutOfRangeIndicesAreDataLoss) {
   w.Op(tfl::BuiltinOperator::RELU, {x, 7}, {y});  // tensor 7 does not exist
   auto r = ImportTflite(w.Finish({x}, {y}));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(r.status().message(), HasSubstr("operator 0 input refers to tensor 7"));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("operator 0 input refers to tensor 7"));
 }
 
 TEST(TfliteReader, ConstantOfWrongSizeIsDataLoss) {
   TfliteWriter w;
   const int x = w.Tensor("x", TT::FLOAT32, {2});
-  const int c = w.Tensor("c", TT::FLOAT32, {2}, TfliteWriter::Bytes(std::vector<float>{1}));
+  const int c = w.Tensor("c", TT::FLOAT32, {2},
+                         TfliteWriter::Bytes(std::vector<float>{1}));
   const int y = w.Tensor("y", TT::FLOAT32, {2});
   w.Op(tfl::BuiltinOperator::ADD, {x, c}, {y});
   auto r = ImportTflite(w.Finish({x}, {y}));
@@ -88,7 +92,8 @@ TEST(TfliteReader, UnsupportedBuiltinNamesOpAndSubgraph) {
   w.Op(tfl::BuiltinOperator::SIN, {x}, {y});
   auto r = ImportTflite(w.Finish({x}, {y}));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(r.status().message(), HasSubstr("subgraph 0 (\"main\") operator 0 (SIN)"));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("subgraph 0 (\"main\") operator 0 (SIN)"));
 }
 
 // Older files set only deprecated_builtin_code; newer ones builtin_code

@@ -45,8 +45,7 @@ class TfliteWriter {
     if (!data.empty()) {
       fbb_.ForceVectorAlignment(data.size(), 1, 16);
       buffer = static_cast<uint32_t>(buffers_.size());
-      buffers_.push_back(
-          tfl::CreateBuffer(fbb_, fbb_.CreateVector(data)));
+      buffers_.push_back(tfl::CreateBuffer(fbb_, fbb_.CreateVector(data)));
     }
     flatbuffers::Offset<tfl::QuantizationParameters> q = 0;
     if (quant != nullptr) {
@@ -56,8 +55,7 @@ class TfliteWriter {
     }
     tensors_.push_back(tfl::CreateTensor(
         fbb_, fbb_.CreateVector(shape), type, buffer, fbb_.CreateString(name),
-        q, false,
-        signature.empty() ? 0 : fbb_.CreateVector(signature)));
+        q, false, signature.empty() ? 0 : fbb_.CreateVector(signature)));
     return static_cast<int>(tensors_.size()) - 1;
   }
 
@@ -73,9 +71,9 @@ class TfliteWriter {
           std::vector<int32_t> outputs,
           tfl::BuiltinOptions options_type = tfl::BuiltinOptions::NONE,
           flatbuffers::Offset<void> options = 0) {
-    ops_.push_back(tfl::CreateOperator(
-        fbb_, Code(code, ""), fbb_.CreateVector(inputs),
-        fbb_.CreateVector(outputs), options_type, options));
+    ops_.push_back(
+        tfl::CreateOperator(fbb_, Code(code, ""), fbb_.CreateVector(inputs),
+                            fbb_.CreateVector(outputs), options_type, options));
   }
 
   // A custom operator (e.g. "FlexReluGrad") with raw custom_options.
@@ -101,10 +99,12 @@ class TfliteWriter {
     if (!signature_key.empty()) {
       std::vector<flatbuffers::Offset<tfl::TensorMap>> ins, outs;
       for (int t : inputs) {
-        ins.push_back(tfl::CreateTensorMap(fbb_, fbb_.CreateString(names_in(t)), t));
+        ins.push_back(
+            tfl::CreateTensorMap(fbb_, fbb_.CreateString(names_in(t)), t));
       }
       for (int t : outputs) {
-        outs.push_back(tfl::CreateTensorMap(fbb_, fbb_.CreateString(names_in(t)), t));
+        outs.push_back(
+            tfl::CreateTensorMap(fbb_, fbb_.CreateString(names_in(t)), t));
       }
       sigs.push_back(tfl::CreateSignatureDef(
           fbb_, fbb_.CreateVector(ins), fbb_.CreateVector(outs),

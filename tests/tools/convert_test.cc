@@ -92,9 +92,8 @@ TEST_F(ConvertTest, EmbedderRunMatchesCppApi) {
   auto runner = (*interp)->GetSignatureRunner("serving_default");
   ASSERT_TRUE(runner.ok());
   ASSERT_TRUE((*runner)->AllocateTensors().ok());
-  ASSERT_TRUE((*runner)
-                  ->SetInput<float>("keras_layer_input", x->values<float>())
-                  .ok());
+  ASSERT_TRUE(
+      (*runner)->SetInput<float>("keras_layer_input", x->values<float>()).ok());
   ASSERT_TRUE((*runner)->Invoke().ok());
   auto api = (*runner)->typed_output<float>("keras_layer");
   ASSERT_TRUE(api.ok());
@@ -133,6 +132,32 @@ TEST_F(ConvertTest, FitDrivesTheModelsTrainSignature) {
     return std::stod(cells[2]);
   };
   EXPECT_LT(loss(lines.size() - 1), 1e-3 * loss(1));
+}
+
+TEST_F(ConvertTest, TrainableHeadOnEmbedder) {
+  std::ofstream(dir_ + "/head.json") << R"([
+    {"type": "dense", "name": "head_1", "units": 8, "activation": "relu"},
+    {"type": "dense", "name": "head_2", "units": 2}])";
+  ASSERT_EQ(Attune(absl::StrCat("convert '", Models(),
+                                "mobilenet_v2_035_96_embedder.tflite' -o "
+                                "w4.attune --trainable-head head.json")),
+            0)
+      << err_;
+  EXPECT_THAT(out_, HasSubstr("signatures infer, train, eval"));
+  ASSERT_EQ(Attune("info w4.attune"), 0) << err_;
+  EXPECT_THAT(out_, HasSubstr("head_1/kernel"));
+  EXPECT_THAT(out_, HasSubstr("output  probabilities"));
+  // --train-from alone is a usage error; an unknown tensor a runtime one.
+  EXPECT_EQ(Attune(absl::StrCat("convert '", Models(),
+                                "mobilenet_v2_035_96_embedder.tflite' -o "
+                                "x.attune --train-from foo")),
+            2);
+  EXPECT_EQ(Attune(absl::StrCat("convert '", Models(),
+                                "mobilenet_v2_035_96_embedder.tflite' -o "
+                                "x.attune --trainable-head head.json "
+                                "--train-from nope")),
+            1);
+  EXPECT_THAT(err_, HasSubstr("no tensor named \"nope\""));
 }
 
 TEST_F(ConvertTest, Errors) {
