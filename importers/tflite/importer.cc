@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "builder/model_builder.h"
+#include "engine/interpreter.h"
 #include "engine/status_macros.h"
 #include "importers/tflite/reader.h"
 #include "importers/tflite/subgraph_importer.h"
@@ -24,6 +25,65 @@ struct VariableState {
   Shape shape;
   int buffer = -1;  // initial value (constant buffer), -1: zeros
 };
+
+// A variable's initial value computed by a CALL_ONCE init subgraph.
+struct InitValue {
+  int variable = -1;
+  DType dtype = DType::kFloat32;
+  Shape shape;
+  std::vector<uint8_t> bytes;
+};
+
+// Evaluates init subgraph `s` at import: its ops are mapped like any
+// subgraph's (SubgraphImporter in init-evaluation mode), the values it
+// assigns become the outputs of a one-off signature, and an interpreter
+// runs it once. Constant assignments are read directly. The last assignment
+// of a variable wins.
+absl::StatusOr<std::vector<InitValue>> EvaluateInitSubgraph(
+    const tfl::Model& model, absl::Span<const uint8_t> file, int s,
+    const VariableIndex& index) {
+  ModelBuilder builder("CALL_ONCE init");
+  SubgraphImporter importer(model, file, s, index, builder, false);
+  importer.RecordAssignments();
+  ATTUNE_RETURN_IF_ERROR(importer.Import({}, {}, {}).status());
+  std::vector<std::pair<std::string, int>> outputs;
+  std::vector<int> variables;
+  std::vector<InitValue> values;
+  for (const auto& [var, handle] : importer.assignments()) {
+    const TensorInfo& info = builder.tensor(handle);
+    if (info.buffer >= 0) {  // a constant: no need to run anything
+      InitValue v;
+      v.variable = var;
+      v.dtype = info.dtype;
+      v.shape = info.shape;
+      const ConstantBuffer& b = builder.graph().buffers[info.buffer];
+      v.bytes.assign(b.data, b.data + b.size);
+      values.push_back(std::move(v));
+      continue;
+    }
+    outputs.emplace_back(absl::StrCat("v", outputs.size()), handle);
+    variables.push_back(var);
+  }
+  builder.AddSignature("init", {}, outputs);
+  ATTUNE_ASSIGN_OR_RETURN(std::shared_ptr<const Model> m, builder.BuildModel());
+  ATTUNE_ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interpreter,
+                          Interpreter::Create(m));
+  ATTUNE_ASSIGN_OR_RETURN(SignatureRunner * runner,
+                          interpreter->GetSignatureRunner("init"));
+  ATTUNE_RETURN_IF_ERROR(runner->AllocateTensors());
+  ATTUNE_RETURN_IF_ERROR(runner->Invoke());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    ATTUNE_ASSIGN_OR_RETURN(const Tensor* t, runner->output(outputs[i].first));
+    InitValue v;
+    v.variable = variables[i];
+    v.dtype = t->dtype;
+    v.shape = t->shape;
+    const uint8_t* data = static_cast<const uint8_t*>(t->data);
+    v.bytes.assign(data, data + t->num_elements() * DTypeSize(t->dtype));
+    values.push_back(std::move(v));
+  }
+  return values;
+}
 
 tfl::BuiltinOperator CodeOf(const tfl::Model& model, const tfl::Operator& op) {
   return EffectiveBuiltinCode(*model.operator_codes()->Get(op.opcode_index()));
@@ -51,6 +111,29 @@ Shape StaticShape(const tfl::Tensor& t) {
     for (int32_t d : *t.shape()) shape.push_back(d);
   }
   return shape;
+}
+
+// True when init subgraph `sg` does more than assign plain (unquantized,
+// constant) tensors to variables.
+bool NeedsEvaluation(const tfl::Model& model, absl::Span<const uint8_t> file,
+                     const tfl::SubGraph& sg) {
+  for (const tfl::Operator* op : *sg.operators()) {
+    const tfl::BuiltinOperator code = CodeOf(model, *op);
+    if (code == tfl::BuiltinOperator::VAR_HANDLE) continue;
+    if (code != tfl::BuiltinOperator::ASSIGN_VARIABLE || !op->inputs() ||
+        op->inputs()->size() != 2 || op->inputs()->Get(1) < 0) {
+      return true;
+    }
+    const tfl::Tensor& t = *sg.tensors()->Get(op->inputs()->Get(1));
+    absl::StatusOr<absl::Span<const uint8_t>> bytes =
+        BufferBytes(model, t.buffer(), file);
+    if (!bytes.ok() || bytes->empty() || !PlainDType(t).ok() ||
+        (t.quantization() && t.quantization()->scale() &&
+         t.quantization()->scale()->size() > 0)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Steps 1-2 of importer.h: one variable per VAR_HANDLE key; initial values
@@ -99,6 +182,18 @@ absl::Status CollectVariables(const tfl::Model& model,
       if ((pass == 0) != is_init) continue;  // init subgraphs first
       const tfl::SubGraph& sg = *model.subgraphs()->Get(s);
       if (sg.operators() == nullptr) continue;
+      if (is_init && NeedsEvaluation(model, file, sg)) {
+        ATTUNE_ASSIGN_OR_RETURN(std::vector<InitValue> values,
+                                EvaluateInitSubgraph(model, file, s, index));
+        for (const InitValue& v : values) {
+          VariableState& var = vars[v.variable];
+          var.dtype = v.dtype;
+          var.shape = v.shape;
+          var.buffer = builder.AddBuffer(v.bytes);
+          var.has_value = true;
+        }
+        continue;
+      }
       std::vector<int> resource(sg.tensors() ? sg.tensors()->size() : 0, -1);
       for (uint32_t o = 0; o < sg.operators()->size(); ++o) {
         const tfl::Operator& op = *sg.operators()->Get(o);
@@ -116,15 +211,7 @@ absl::Status CollectVariables(const tfl::Model& model,
         }
         const bool assign = code == tfl::BuiltinOperator::ASSIGN_VARIABLE;
         const bool read = code == tfl::BuiltinOperator::READ_VARIABLE;
-        if (!assign && !read) {
-          if (is_init && code != tfl::BuiltinOperator::CALL_ONCE) {
-            return absl::UnimplementedError(absl::StrCat(
-                where,
-                ": CALL_ONCE init subgraphs may only assign constants "
-                "to variables (attune evaluates them at import)"));
-          }
-          continue;
-        }
+        if (!assign && !read) continue;
         if (in0 < 0 || resource[in0] < 0) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ": input 0 is not a VAR_HANDLE resource"));
@@ -142,15 +229,11 @@ absl::Status CollectVariables(const tfl::Model& model,
         if (is_init) {
           ATTUNE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
                                   BufferBytes(model, t.buffer(), file));
-          if (bytes.empty()) {
-            return absl::UnimplementedError(absl::StrCat(
-                where, ": the initial value of variable \"", var.key,
-                "\" is computed; attune needs a constant"));
-          }
           ATTUNE_ASSIGN_OR_RETURN(var.dtype, PlainDType(t));
           var.shape = StaticShape(t);
           ATTUNE_ASSIGN_OR_RETURN(const int64_t count, ElementCount(t.shape()));
-          if (bytes.size() != static_cast<uint64_t>(count) * DTypeSize(var.dtype)) {
+          if (bytes.size() !=
+              static_cast<uint64_t>(count) * DTypeSize(var.dtype)) {
             return absl::DataLossError(absl::StrCat(
                 where, ": initial value of \"", var.key, "\" has ",
                 bytes.size(), " bytes for shape ", ShapeToString(var.shape)));

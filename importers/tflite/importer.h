@@ -8,10 +8,10 @@
 //  1. Verifies the file (reader.h).
 //  2. Resource variables: every VAR_HANDLE (container, shared_name) becomes
 //     one attune variable shared by all signatures. Initial values come from
-//     the CALL_ONCE init subgraphs, evaluated at import: each ASSIGN_VARIABLE
-//     there must assign a constant, which becomes the variable's
-//     constant-buffer initializer. Variables no init subgraph assigns start
-//     at zeros.
+//     the CALL_ONCE init subgraphs, evaluated at import (constants directly;
+//     computed values by running the init subgraph once on an attune
+//     interpreter) into the variables' constant-buffer initializers.
+//     Variables no init subgraph assigns start at zeros.
 //  3. Each SignatureDef becomes an attune signature with the same key and
 //     the same input/output names (a file without signatures gets one,
 //     "serving_default", named by its subgraph's tensor names). Dynamic dims

@@ -187,7 +187,8 @@ absl::StatusOr<int> SubgraphImporter::FloatConstant(
   ATTUNE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
                           BufferBytes(model_, info.buffer(), file_));
   std::vector<int64_t> shape;
-  if (info.shape() != nullptr) shape.assign(info.shape()->begin(), info.shape()->end());
+  if (info.shape() != nullptr)
+    shape.assign(info.shape()->begin(), info.shape()->end());
   ATTUNE_ASSIGN_OR_RETURN(const int64_t count, ElementCount(info.shape()));
   size_t element = 0;
   switch (info.type()) {
@@ -481,6 +482,15 @@ absl::Status SubgraphImporter::MapOperator(const tfl::Operator& op) {
       if (var < 0 || num_outputs() != 1) {
         return InvalidArgument("input is not a VAR_HANDLE resource");
       }
+      if (record_assignments_) {
+        for (auto it = assignments_.rbegin(); it != assignments_.rend(); ++it) {
+          if (it->first == var) {
+            Set(out(0), it->second);
+            return absl::OkStatus();
+          }
+        }
+        return Unimplemented("reads a variable before the init assigns it");
+      }
       Set(out(0), builder_.Op1(OpCode::kReadVariable, {},
                                Attributes().SetInt("variable", var),
                                TensorName(out(0))));
@@ -491,6 +501,10 @@ absl::Status SubgraphImporter::MapOperator(const tfl::Operator& op) {
       if (var < 0)
         return InvalidArgument("input 0 is not a VAR_HANDLE resource");
       ATTUNE_ASSIGN_OR_RETURN(int value, Get(in(1)));
+      if (record_assignments_) {
+        assignments_.emplace_back(var, value);
+        return absl::OkStatus();
+      }
       builder_.Op(OpCode::kAssignVariable, {value},
                   Attributes().SetInt("variable", var), 0);
       return absl::OkStatus();

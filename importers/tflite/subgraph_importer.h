@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -39,6 +40,15 @@ class SubgraphImporter {
   absl::StatusOr<std::vector<int>> Import(const std::vector<int>& inputs,
                                           const std::vector<std::string>& names,
                                           const std::vector<int>& outputs);
+
+  // Init-evaluation mode (for CALL_ONCE init subgraphs): ASSIGN_VARIABLE
+  // records (variable, value tensor) in assignments() instead of emitting
+  // an op, and READ_VARIABLE reads the last value recorded. Call before
+  // Import.
+  void RecordAssignments() { record_assignments_ = true; }
+  const std::vector<std::pair<int, int>>& assignments() const {
+    return assignments_;
+  }
 
   // The attune graph inputs declared by Import, in order (before any
   // dequantization).
@@ -103,6 +113,8 @@ class SubgraphImporter {
   bool float_io_;
   std::vector<int> map_;
   std::vector<int> input_handles_;
+  bool record_assignments_ = false;
+  std::vector<std::pair<int, int>> assignments_;  // variable, attune tensor
   std::vector<int> resource_;  // TFLite tensor -> attune variable (-1)
   const tfl::Operator* op_ = nullptr;
   std::string where_;

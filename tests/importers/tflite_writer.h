@@ -2,9 +2,9 @@
 #define ATTUNE_TESTS_IMPORTERS_TFLITE_WRITER_H_
 
 // Writes small .tflite files for importer tests with attune's schema subset
-// (the same field ids as TensorFlow's writer): one subgraph, tensors with
+// (the same field ids as TensorFlow's writer): subgraphs, tensors with
 // optional constant data and quantization, builtin or custom operators, and
-// an optional signature.
+// an optional signature on the last subgraph.
 
 #include <cstdint>
 #include <cstring>
@@ -86,15 +86,27 @@ class TfliteWriter {
         options.empty() ? 0 : fbb_.CreateVector(options)));
   }
 
-  // The file bytes. With a non-empty `signature_key`, a SignatureDef names
-  // the subgraph's inputs and outputs after their tensors.
-  std::vector<uint8_t> Finish(std::vector<int32_t> inputs,
-                              std::vector<int32_t> outputs,
-                              const std::string& signature_key = "") {
-    auto subgraph = tfl::CreateSubGraph(
+  // Closes the current subgraph (its tensors and operators so far) and
+  // starts an empty one; returns the closed subgraph's index.
+  int EndSubgraph(const std::vector<int32_t>& inputs,
+                  const std::vector<int32_t>& outputs,
+                  const std::string& name) {
+    subgraphs_.push_back(tfl::CreateSubGraph(
         fbb_, fbb_.CreateVector(tensors_), fbb_.CreateVector(inputs),
         fbb_.CreateVector(outputs), fbb_.CreateVector(ops_),
-        fbb_.CreateString("main"));
+        fbb_.CreateString(name)));
+    tensors_.clear();
+    ops_.clear();
+    return static_cast<int>(subgraphs_.size()) - 1;
+  }
+
+  // Closes the current subgraph ("main") and returns the file bytes. With a
+  // non-empty `signature_key`, a SignatureDef names that subgraph's inputs
+  // and outputs after their tensors.
+  std::vector<uint8_t> Finish(const std::vector<int32_t>& inputs,
+                              const std::vector<int32_t>& outputs,
+                              const std::string& signature_key = "") {
+    const int main = EndSubgraph(inputs, outputs, "main");
     std::vector<flatbuffers::Offset<tfl::SignatureDef>> sigs;
     if (!signature_key.empty()) {
       std::vector<flatbuffers::Offset<tfl::TensorMap>> ins, outs;
@@ -108,11 +120,10 @@ class TfliteWriter {
       }
       sigs.push_back(tfl::CreateSignatureDef(
           fbb_, fbb_.CreateVector(ins), fbb_.CreateVector(outs),
-          fbb_.CreateString(signature_key), 0));
+          fbb_.CreateString(signature_key), main));
     }
-    std::vector<flatbuffers::Offset<tfl::SubGraph>> subgraphs = {subgraph};
     auto model = tfl::CreateModel(
-        fbb_, 3, fbb_.CreateVector(codes_), fbb_.CreateVector(subgraphs),
+        fbb_, 3, fbb_.CreateVector(codes_), fbb_.CreateVector(subgraphs_),
         fbb_.CreateString("test"), fbb_.CreateVector(buffers_), 0, 0,
         sigs.empty() ? 0 : fbb_.CreateVector(sigs));
     tfl::FinishModelBuffer(fbb_, model);
@@ -138,6 +149,7 @@ class TfliteWriter {
   std::vector<flatbuffers::Offset<tfl::Tensor>> tensors_;
   std::vector<flatbuffers::Offset<tfl::Operator>> ops_;
   std::vector<flatbuffers::Offset<tfl::OperatorCode>> codes_;
+  std::vector<flatbuffers::Offset<tfl::SubGraph>> subgraphs_;
 };
 
 }  // namespace tflite
