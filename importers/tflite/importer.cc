@@ -408,5 +408,11 @@ absl::StatusOr<Graph> ImportTfliteFile(const std::string& path) {
   return graph;
 }
 
+absl::StatusOr<std::shared_ptr<const Model>> LoadTfliteModel(
+    const std::string& path) {
+  ATTUNE_ASSIGN_OR_RETURN(Graph graph, ImportTfliteFile(path));
+  return Model::FromGraph(std::move(graph));
+}
+
 }  // namespace tflite
 }  // namespace attune

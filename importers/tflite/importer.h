@@ -30,11 +30,13 @@
 //     subgraph.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "engine/graph.h"
+#include "engine/model.h"
 
 namespace attune {
 namespace tflite {
@@ -46,6 +48,11 @@ absl::StatusOr<Graph> ImportTflite(absl::Span<const uint8_t> bytes);
 
 // Reads `path` and imports it. NotFound when it cannot be read.
 absl::StatusOr<Graph> ImportTfliteFile(const std::string& path);
+
+// ImportTfliteFile + Model::FromGraph: a model ready for
+// Interpreter::Create (an app imports on the device with this).
+absl::StatusOr<std::shared_ptr<const Model>> LoadTfliteModel(
+    const std::string& path);
 
 }  // namespace tflite
 }  // namespace attune

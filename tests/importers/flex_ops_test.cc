@@ -50,6 +50,28 @@ TEST(TfliteFlex, ReluGrad) {
   EXPECT_THAT((*r)[0].values, ::testing::ElementsAre(0, 0, 3, 4));
 }
 
+TEST(TfliteFlex, Relu6Grad) {
+  auto r = RunFlex("Relu6Grad", {F({4}, {1, 2, 3, 4}), F({4}, {-1, 3, 6, 7})},
+                   {FOut({4})});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT((*r)[0].values, ::testing::ElementsAre(0, 2, 0, 0));
+}
+
+// Dense labels (probabilities): loss = -sum(labels * log_softmax), backprop
+// = softmax - labels.
+TEST(TfliteFlex, SoftmaxCrossEntropyWithLogits) {
+  auto r = RunFlex("SoftmaxCrossEntropyWithLogits",
+                   {F({1, 2}, {0, 1}), F({1, 2}, {0.25, 0.75})},
+                   {FOut({1}), FOut({1, 2})});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const double z = 1 + std::exp(1.0);
+  EXPECT_NEAR((*r)[0].values[0],
+              -(0.25 * std::log(1 / z) + 0.75 * std::log(std::exp(1.0) / z)),
+              1e-5);
+  EXPECT_NEAR((*r)[1].values[0], 1 / z - 0.25, 1e-5);
+  EXPECT_NEAR((*r)[1].values[1], std::exp(1.0) / z - 0.75, 1e-5);
+}
+
 TEST(TfliteFlex, SparseSoftmaxCrossEntropyWithLogits) {
   const std::vector<double> logits = {1, 2, 3, 0, 0, 0};
   auto r =

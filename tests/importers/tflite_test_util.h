@@ -20,10 +20,8 @@ inline std::string ModelPath(const std::string& name) {
 // Imports models/<name> and creates an interpreter for it.
 inline absl::StatusOr<std::unique_ptr<Interpreter>> ImportAndCreate(
     const std::string& name, int threads = 1) {
-  absl::StatusOr<Graph> graph = ImportTfliteFile(ModelPath(name));
-  if (!graph.ok()) return graph.status();
   absl::StatusOr<std::shared_ptr<const Model>> model =
-      Model::FromGraph(*std::move(graph));
+      LoadTfliteModel(ModelPath(name));
   if (!model.ok()) return model.status();
   InterpreterOptions options;
   options.num_threads = threads;
