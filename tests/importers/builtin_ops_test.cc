@@ -508,6 +508,19 @@ TEST(TfliteBuiltin, DequantizeFloat16AndQuantize) {
                {2, -4, 1, 65504});
 }
 
+// Quantized signature inputs/outputs keep their integer type: int8 in
+// (scale 0.5, zero point -1), int8 out (scale 0.25, zero point 3),
+// requantized with rounding and saturation.
+TEST(TfliteBuiltin, QuantizedInt8Boundary) {
+  TfliteWriter::Quant in_q{{0.5f}, {-1}, 0};
+  TfliteWriter::Quant out_q{{0.25f}, {3}, 0};
+  TensorSpec x{TT::INT8, {5}, {-5, -1, 3, 10, 127}, false, &in_q};
+  TensorSpec y{TT::INT8, {5}, {}, false, &out_q};
+  // real in: -2, 0, 2, 5.5, 64 -> relu -> q = floor(r / 0.25 + 3 + 0.5):
+  // 3, 3, 11, 25, 259 -> saturated to 127.
+  ExpectResult(RunOp(B::RELU, {x}, {y}), {5}, {3, 3, 11, 25, 127}, 0);
+}
+
 }  // namespace
 }  // namespace tflite
 }  // namespace attune
