@@ -1,7 +1,8 @@
 // The TFLite importer on the real MobileNets (models/): import time
 // (verify + map + shape inference + Model validation), and infer latency of
-// the imported model at 1 and 2 threads, batch 1, random input. Plus the
-// train step of W4 (embedder + trainable head 1280->128->5, batch 16, Adam).
+// the imported model at 1 and 2 threads, batch 1, random input. Plus W4's
+// train step and infer (embedder + trainable head 1280->128->5, batch 16,
+// Adam).
 
 #include <fstream>
 #include <iterator>
@@ -79,8 +80,10 @@ BENCHMARK(BM_TfliteInfer)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// W4: frozen embedder + head 1280->128 ReLU->5, batch 16, Adam.
-void BM_TfliteW4TrainStep(benchmark::State& state) {
+// W4 (DESIGN.md): frozen embedder + head 1280->128 ReLU->5, batch 16,
+// Adam. Arg 0: 0 = train step, 1 = infer; arg 1: threads.
+void BM_TfliteW4(benchmark::State& state) {
+  const bool train_step = state.range(0) == 0;
   auto imported = tflite::ImportTflite(ReadModel(kModels[1].file));
   if (!imported.ok()) return state.SkipWithError("import");
   tflite::HeadOptions head;
@@ -94,31 +97,34 @@ void BM_TfliteW4TrainStep(benchmark::State& state) {
   auto model = Model::FromGraph(*std::move(graph));
   if (!model.ok()) return state.SkipWithError("model");
   InterpreterOptions options;
-  options.num_threads = static_cast<int>(state.range(0));
+  options.num_threads = static_cast<int>(state.range(1));
   auto interp = Interpreter::Create(*model, options);
   if (!interp.ok()) return state.SkipWithError("interpreter");
-  SignatureRunner* train = *(*interp)->GetSignatureRunner("train");
-  if (!train->ResizeInput("keras_layer_input", {16, 96, 96, 3}).ok() ||
-      !train->ResizeInput("y", {16}).ok() || !train->AllocateTensors().ok()) {
+  SignatureRunner* runner =
+      *(*interp)->GetSignatureRunner(train_step ? "train" : "infer");
+  if (!runner->ResizeInput("keras_layer_input", {16, 96, 96, 3}).ok() ||
+      (train_step && !runner->ResizeInput("y", {16}).ok()) ||
+      !runner->AllocateTensors().ok()) {
     return state.SkipWithError("plan");
   }
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
-  for (float& v : *train->typed_input<float>("keras_layer_input"))
+  for (float& v : *runner->typed_input<float>("keras_layer_input")) {
     v = pixel(rng);
-  for (int32_t& v : *train->typed_input<int32_t>("y")) v = rng() % 5;
-  for (auto _ : state) {
-    if (!train->Invoke().ok()) return state.SkipWithError("invoke");
   }
-  state.counters["train_arena_bytes"] =
-      static_cast<double>(train->arena_bytes());
+  if (train_step) {
+    for (int32_t& v : *runner->typed_input<int32_t>("y")) v = rng() % 5;
+  }
+  for (auto _ : state) {
+    if (!runner->Invoke().ok()) return state.SkipWithError("invoke");
+  }
+  state.counters["arena_bytes"] = static_cast<double>(runner->arena_bytes());
   state.counters["samples_per_s"] = benchmark::Counter(
       16.0 * state.iterations(), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_TfliteW4TrainStep)
-    ->Arg(1)
-    ->Arg(2)
-    ->ArgName("threads")
+BENCHMARK(BM_TfliteW4)
+    ->ArgsProduct({{0, 1}, {1, 2}})
+    ->ArgNames({"infer_only", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
