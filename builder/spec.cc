@@ -228,6 +228,9 @@ bool IsFusable(absl::string_view act) {
 class Compiler {
  public:
   absl::StatusOr<Graph> Compile(absl::string_view text);
+  // Parses "loss", "optimizer" and "gradient_accumulation_steps" into
+  // `config`; returns whether the spec asks for training signatures.
+  absl::StatusOr<bool> ParseTraining(const Json& root, TrainingConfig& config);
 
  private:
   int AddTensor(std::string name, DType dtype, Shape shape, int buffer = -1) {
@@ -286,10 +289,6 @@ class Compiler {
                                              const std::string& act,
                                              const std::string& name,
                                              Value out);
-  // Parses "loss", "optimizer" and "gradient_accumulation_steps" into
-  // `config`; returns whether the spec asks for training signatures.
-  absl::StatusOr<bool> ParseTraining(const Json& root, TrainingConfig& config);
-
   Graph graph_;
   uint64_t seed_ = 0;
   int64_t num_parameters_ = 0;
@@ -970,6 +969,27 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
 absl::StatusOr<Graph> CompileSpec(absl::string_view json) {
   Compiler compiler;
   return compiler.Compile(json);
+}
+
+absl::StatusOr<std::optional<TrainingConfig>> ParseTrainingConfig(
+    absl::string_view json) {
+  Json root;
+  DomParser parser(root);
+  if (!Json::sax_parse(json.begin(), json.end(), &parser) ||
+      !parser.error.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spec: invalid JSON: ",
+                     parser.error.empty() ? "parse error" : parser.error));
+  }
+  if (!root.is_object()) {
+    return absl::InvalidArgumentError("spec: must be a JSON object");
+  }
+  Compiler compiler;
+  TrainingConfig config;
+  ATTUNE_ASSIGN_OR_RETURN(const bool trains,
+                          compiler.ParseTraining(root, config));
+  if (!trains) return std::nullopt;
+  return config;
 }
 
 }  // namespace attune

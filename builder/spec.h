@@ -48,8 +48,11 @@
 //            clip_value, clip_global_norm (0 = off) and updates_at_end}
 //   "gradient_accumulation_steps": N >= 1 (1)
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "builder/training.h"
 #include "engine/graph.h"
 
 namespace attune {
@@ -65,6 +68,13 @@ inline constexpr char kSpecMetadataKey[] = "attune.spec";
 // errors of AddTrainingSignatures too: Unimplemented naming the op when a
 // trainable layer sits behind an op without a gradient rule.
 absl::StatusOr<Graph> CompileSpec(absl::string_view json);
+
+// The training configuration of a spec object ("loss", "optimizer",
+// "gradient_accumulation_steps", validated as CompileSpec does); nullopt
+// when it lacks a loss or an optimizer. InvalidArgument as CompileSpec's.
+// (Used by importers that attach a spec's layers to an imported model.)
+absl::StatusOr<std::optional<TrainingConfig>> ParseTrainingConfig(
+    absl::string_view json);
 
 }  // namespace attune
 

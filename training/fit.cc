@@ -56,6 +56,13 @@ absl::StatusOr<Shape> SampleShapeFor(const Shape& declared, const Shape& sample,
   return sample;
 }
 
+// Label input names: attune's `y` and the names converted TFLite training
+// models commonly give their labels.
+bool IsLabelName(absl::string_view name) {
+  return name == "y" || name == "label" || name == "labels" ||
+         name == "target" || name == "targets";
+}
+
 // One signature fed from a dataset: feature input, label input, outputs.
 class Binding {
  public:
@@ -71,7 +78,7 @@ class Binding {
           absl::StrJoin(inputs, ", "),
           "); training feeds one feature input and one label input"));
     }
-    if (inputs[1] == "y" || inputs[0] != "y") {
+    if (IsLabelName(inputs[1]) || !IsLabelName(inputs[0])) {
       b.x_ = inputs[0];
       b.y_ = inputs[1];
     } else {

@@ -8,9 +8,10 @@
 //  - `train(<features>, y) -> loss [, accuracy]` runs forward, backward and
 //    the optimizer updates in one Invoke; `eval(<features>, y) -> loss
 //    [, accuracy]` only the forward pass. loss/accuracy are float32 scalars.
-//  - Inputs are matched by name: `y` holds the labels and the other input
-//    the features; without a `y`, a two-input signature is read as
-//    (features, labels) in declaration order (converted TFLite models).
+//  - Inputs are matched by name: `y` (or, as converted TFLite models name
+//    them, `label`, `labels`, `target`, `targets`) holds the labels and the
+//    other input the features; without such a name, a two-input signature
+//    is read as (features, labels) in declaration order.
 //  - The float32 scalar variable `optimizer/learning_rate` is the learning
 //    rate; Fit writes a schedule's value there before every step.
 //  - Optional `accumulate(<features>, y) -> loss` + `apply_gradients()`:

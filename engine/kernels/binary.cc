@@ -1,10 +1,11 @@
-// Broadcasting binary arithmetic: add, sub, mul, div, maximum, minimum, pow,
-// squared_difference (engine/kernels/OPS.md, "Elementwise").
+// Broadcasting binary arithmetic: add, sub, mul, div, floor_div, maximum,
+// minimum, pow, squared_difference (engine/kernels/OPS.md, "Elementwise").
 // Inputs: a, b of one dtype, broadcast numpy-style (broadcast.h).
 // Dtypes: float32, int32, int64 (pow: float32, int32; squared_difference:
 // float32). Attribute activation (activation.h): float32 add/sub/mul/div.
 // Integer arithmetic wraps on overflow (two's complement); integer div
-// truncates toward zero, and a zero divisor is an InvalidArgument at Eval.
+// truncates toward zero (floor_div rounds toward negative infinity), and a
+// zero divisor is an InvalidArgument at Eval.
 // Integer pow with a negative exponent is likewise an InvalidArgument at
 // Eval. maximum/minimum of float32 propagate NaN.
 
@@ -117,6 +118,16 @@ T Divide(T a, T b) {
     return a / b;
   }
 }
+// Rounds the quotient toward negative infinity (Python's //).
+template <typename T>
+T FloorDivide(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    const T q = Divide(a, b);
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? WrapSub<T>(q, 1) : q;
+  } else {
+    return std::floor(a / b);
+  }
+}
 template <typename T>
 T Max(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -177,7 +188,8 @@ absl::Status CheckIntegerDivisorOrExponent(const NodeContext& ctx,
     const Tensor& b = ctx.input(1);
     const T* values = b.data_as<T>();
     const int64_t n = b.num_elements();
-    const bool is_div = ctx.op() == OpCode::kDiv;
+    const bool is_div =
+        ctx.op() == OpCode::kDiv || ctx.op() == OpCode::kFloorDiv;
     for (int64_t k = 0; k < n; ++k) {
       if (is_div && values[k] == 0) {
         return ctx.InvalidArgument(absl::StrCat(
@@ -208,6 +220,13 @@ absl::Status EvalTyped(NodeContext& ctx, const OpData& data) {
     case OpCode::kDiv:
       ATTUNE_RETURN_IF_ERROR(CheckIntegerDivisorOrExponent<T>(ctx, data));
       Run<T>(ctx, data, [](T a, T b) { return Divide(a, b); });
+      break;
+    case OpCode::kFloorDiv:
+      ATTUNE_RETURN_IF_ERROR(CheckIntegerDivisorOrExponent<T>(ctx, data));
+      Run<T>(ctx, data, [](T a, T b) {
+        // b == -1 with a == min: Divide wraps; a % -1 is 0, so no fix-up.
+        return b == -1 ? Divide(a, b) : FloorDivide(a, b);
+      });
       break;
     case OpCode::kMaximum:
       Run<T>(ctx, data, [](T a, T b) { return Max(a, b); });
@@ -255,5 +274,6 @@ KernelRegistration RegisterMaximum() { return {Prepare, Eval}; }
 KernelRegistration RegisterMinimum() { return {Prepare, Eval}; }
 KernelRegistration RegisterPow() { return {Prepare, Eval}; }
 KernelRegistration RegisterSquaredDifference() { return {Prepare, Eval}; }
+KernelRegistration RegisterFloorDiv() { return {Prepare, Eval}; }
 
 }  // namespace attune

@@ -87,6 +87,9 @@ KernelRegistration RegisterSumToShape();
 KernelRegistration RegisterSoftmaxCrossEntropy();
 KernelRegistration RegisterOptimizerUpdate();
 KernelRegistration RegisterScatterAdd();
+// TFLite importer: binary.cc (floor_div), broadcast_gradient_args.cc
+KernelRegistration RegisterFloorDiv();
+KernelRegistration RegisterBroadcastGradientArgs();
 // (end training)
 
 
@@ -215,6 +218,8 @@ Table BuildTable() {
     set(op, RegisterOptimizerUpdate());
   }
   set(OpCode::kScatterAdd, RegisterScatterAdd());
+  set(OpCode::kFloorDiv, RegisterFloorDiv());
+  set(OpCode::kBroadcastGradientArgs, RegisterBroadcastGradientArgs());
   // (end training)
 
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "builder/model_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -141,6 +142,33 @@ TEST(FitTest, EvaluateMatchesAReferenceComputation) {
   EXPECT_NEAR(m->loss, loss / 13, 1e-5);
   EXPECT_NEAR(*m->accuracy, correct / 13, 1e-6);
   EXPECT_EQ(m->samples, 13);
+}
+
+// A converted model's signature declaring (labels, features): matched by
+// name, not by order. eval's loss = mean((features0 + features1 - labels)^2).
+TEST(FitTest, LabelInputMatchedByTfliteStyleName) {
+  ModelBuilder b("labels first");
+  const int labels = b.Input("labels", DType::kFloat32, {-1});
+  const int features = b.Input("features", DType::kFloat32, {-1, 2});
+  const int sum =
+      b.Op1(OpCode::kSum, {features}, Attributes().SetInts("axes", {1}));
+  const int sq = b.Op1(OpCode::kSquaredDifference, {sum, labels});
+  const int loss = b.Op1(OpCode::kMean, {sq});
+  b.AddSignature("eval", {{"labels", labels}, {"features", features}},
+                 {{"loss", loss}});
+  auto model = b.BuildModel();
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto interpreter = Interpreter::Create(*model);
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status();
+  const std::vector<float> x = {1, 2, 3, -1, 0.5f, 0.5f};
+  const std::vector<float> y = {2, 0, 4};
+  auto data =
+      Dataset::Create(*Array::From<float>({3, 2}, absl::MakeConstSpan(x)),
+                      *Array::From<float>({3}, absl::MakeConstSpan(y)));
+  ASSERT_TRUE(data.ok()) << data.status();
+  auto m = Evaluate(**interpreter, *data, 3);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_NEAR(m->loss, (1.0 + 4.0 + 9.0) / 3, 1e-6);
 }
 
 TEST(FitTest, PartialLastBatchKeptOrDroppedAndMaxSteps) {
