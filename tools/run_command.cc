@@ -4,7 +4,8 @@
 // Feeds each input from an .npy file (or "FILE.npz:member"), resizing the
 // input to the file's shape; the file's dtype must equal the input's. Runs
 // the signature once and writes OUTPUT_NAME.npy per output into DIR, with a
-// one-line summary per output on stdout.
+// one-line summary per output on stdout. With --checkpoint DB, restores the
+// latest checkpoint of DB first (if any) and saves a new one after the run.
 
 #include <algorithm>
 #include <cstring>
@@ -107,9 +108,6 @@ int RunRun(const RunArgs& args) {
     feeds.emplace_back(input.substr(0, eq), input.substr(eq + 1));
   }
   if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
-  if (!args.checkpoint.empty()) {
-    return Fail("checkpoints are not available yet");
-  }
 
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(args.model);
   if (!model.ok()) return Fail(model.status());
@@ -122,6 +120,10 @@ int RunRun(const RunArgs& args) {
       (*interpreter)->GetSignatureRunner(args.signature);
   if (!runner.ok()) return Fail(runner.status());
   SignatureRunner& r = **runner;
+  if (!args.checkpoint.empty()) {
+    auto restored = RestoreLatestIfAny(**interpreter, args.checkpoint);
+    if (!restored.ok()) return Fail(restored.status());
+  }
   const std::vector<std::string> names = r.input_names();
   for (const std::string& name : names) {
     const bool given = std::any_of(feeds.begin(), feeds.end(),
@@ -201,6 +203,12 @@ int RunRun(const RunArgs& args) {
               << ShapeToString(t.shape) << " -> " << path << "  " << Summary(t)
               << std::endl;
   }
+  if (!args.checkpoint.empty()) {
+    Properties properties;
+    properties["signature"] = args.signature;
+    auto saved = SaveCheckpoint(**interpreter, args.checkpoint, properties);
+    if (!saved.ok()) return Fail(saved.status());
+  }
   return kExitOk;
 }
 
@@ -219,7 +227,8 @@ void AddRunCommand(CLI::App& app, std::vector<Command>& commands) {
   sub->add_option("-d,--output-dir", args->output_dir,
                   "Directory for OUTPUT_NAME.npy files (default .)");
   sub->add_option("--checkpoint", args->checkpoint,
-                  "Checkpoint database to restore from and save to");
+                  "Checkpoint database (SQLite): restore its latest checkpoint "
+                  "first if any, save one after the run");
   AddRuntimeOptions(sub, args->runtime);
   commands.push_back({sub, [args] { return RunRun(*args); }});
 }

@@ -17,6 +17,7 @@
 #include "engine/model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "checkpoint/store.h"
 #include "nlohmann/json.hpp"
 #include "variables/initializers.h"
 #include "tests/training/test_models.h"
@@ -221,8 +222,8 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
       {"run tiny.attune --input x=x.npy --input y=x.npy", 1,
        "has no input \"y\" (inputs: x)"},
       {"run tiny.attune --signature train --input x=x.npy", 1, "train"},
-      {"run tiny.attune --input x=x.npy --checkpoint ck.db", 1,
-       "checkpoints are not available yet"},
+      {"run tiny.attune --input x=x.npy --checkpoint not_a_model", 1,
+       "checkpoint database \"not_a_model\""},
       {"run tiny.attune --input x=x.npy --delegate xnnpack", 1,
        "delegate xnnpack is not available in this build"},
       // Usage errors: exit 2.
@@ -411,9 +412,57 @@ TEST_F(FitCliTest, CsvValSplitScheduleJsonlAccumulate) {
   EXPECT_THAT(r.out, HasSubstr("trained 4 steps (32 samples), stopped at"));
 }
 
+TEST_F(FitCliTest, CheckpointRestoresLatestAndSavesAtTheEnd) {
+  const std::string args =
+      "fit cls.attune --x x.npy --y y.npy --batch-size 8 --epochs 2 "
+      "--checkpoint user.db";
+  Result r = Attune(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("restored")));
+  EXPECT_THAT(r.out, HasSubstr("saved checkpoint 1 (step 10) to user.db"));
+  r = Attune(args + " --save-weights w");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("restored checkpoint 1 (step 10) from user.db"));
+  EXPECT_THAT(r.out, HasSubstr("saved checkpoint 2 (step 20) to user.db"));
+
+  auto store = CheckpointStore::Open(dir_ + "/user.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto latest = (*store)->Find("latest");
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->step, 20);
+  EXPECT_EQ(std::get<int64_t>(latest->properties.at("epoch")), 4);
+  EXPECT_EQ(std::get<int64_t>(latest->properties.at("step")), 20);
+  EXPECT_TRUE(std::holds_alternative<double>(latest->properties.at("loss")));
+  EXPECT_TRUE(
+      std::holds_alternative<double>(latest->properties.at("accuracy")));
+  // Stored under the exact variable names, equal to the weights written.
+  auto kernel = (*store)->ReadTensors(latest->id, {"dense/kernel"});
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  absl::StatusOr<Array> npy = ReadNpy(dir_ + "/w/dense__kernel.npy");
+  ASSERT_TRUE(npy.ok()) << npy.status();
+  EXPECT_EQ((*kernel)[0].data, npy->bytes);
+}
+
+TEST_F(FitCliTest, RunWithCheckpointRestoresAndSaves) {
+  ASSERT_EQ(Attune("fit cls.attune --x x.npy --y y.npy --batch-size 8 "
+                   "--epochs 1 --checkpoint user.db")
+                .code,
+            0);
+  Result r = Attune("run cls.attune --signature train --input x=x.npy "
+                    "--input y=y.npy --checkpoint user.db");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("restored checkpoint 1 (step 5) from user.db"));
+  EXPECT_THAT(r.out, HasSubstr("saved checkpoint 2 (step 6) to user.db"));
+}
+
 TEST_F(FitCliTest, FitExitCodes) {
   Write("tiny.json", kTinySpec);
   ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  // A checkpoint of another model.
+  ASSERT_EQ(Attune("fit cls.attune --x x.npy --y y.npy --batch-size 8 "
+                   "--epochs 1 --checkpoint other.db")
+                .code,
+            0);
   struct Case {
     std::string args;
     int code;
@@ -431,8 +480,10 @@ TEST_F(FitCliTest, FitExitCodes) {
        "cannot take samples of shape [3]"},
       {"fit cls.attune --x nanx.npy --y nany.npy --no-shuffle " + base, 1,
        "step 2 (epoch 1, batch 2/5): loss is nan"},
-      {"fit cls.attune --x x.npy --y y.npy --checkpoint c.db " + base, 1,
-       "checkpoints are not available yet"},
+      {"fit cls.attune --x x.npy --y y.npy --checkpoint x.npy " + base, 1,
+       "checkpoint database \"x.npy\""},
+      {"run tiny.attune --input x=x.npy --checkpoint other.db", 1,
+       "fingerprint"},
       {"fit cls.attune --x x.npy --y y.npy --delegate xnnpack " + base, 1,
        "delegate xnnpack is not available in this build"},
       {"fit cls.attune --x x.npy --y y.npy --log log.txt " + base, 1,
