@@ -2,7 +2,9 @@
 //            [--threads N] [--delegate NAME] [--checkpoint DB]
 //
 // Feeds each input from an .npy file (or "FILE.npz:member"), resizing the
-// input to the file's shape; the file's dtype must equal the input's. Runs
+// input to the file's shape; the file's dtype must equal the input's. A
+// string input (a scalar, e.g. the path of the save/restore signatures)
+// takes its text literally as NAME=@TEXT. Runs
 // the signature once and writes OUTPUT_NAME.npy per output into DIR, with a
 // one-line summary per output on stdout. With --checkpoint DB, restores the
 // latest checkpoint of DB first (if any) and saves a new one after the run.
@@ -143,10 +145,26 @@ int RunRun(const RunArgs& args) {
                                "\" has no input \"", name, "\" (inputs: ",
                                absl::StrJoin(names, ", "), ")"));
     }
-    absl::StatusOr<Array> array = ReadArray(path);
-    if (!array.ok()) return Fail(array.status());
     absl::StatusOr<Tensor*> tensor = r.input(name);
     if (!tensor.ok()) return Fail(tensor.status());
+    // String inputs take the text itself: NAME=@TEXT.
+    const bool is_text = !path.empty() && path[0] == '@';
+    if ((*tensor)->dtype == DType::kString || is_text) {
+      if ((*tensor)->dtype != DType::kString) {
+        return Fail(absl::StrCat("input \"", name, "\" is ",
+                                 DTypeName((*tensor)->dtype),
+                                 ", not a string: give NAME=FILE.npy"));
+      }
+      if (!is_text) {
+        return Fail(absl::StrCat("input \"", name,
+                                 "\" is a string: give --input ", name,
+                                 "=@TEXT"));
+      }
+      arrays.emplace_back();  // placeholder; the text is set below
+      continue;
+    }
+    absl::StatusOr<Array> array = ReadArray(path);
+    if (!array.ok()) return Fail(array.status());
     absl::StatusOr<DType> dtype = ToDType(array->dtype);
     if (!dtype.ok() || *dtype != (*tensor)->dtype) {
       return Fail(absl::StrCat(
@@ -165,6 +183,12 @@ int RunRun(const RunArgs& args) {
   for (size_t i = 0; i < feeds.size(); ++i) {
     absl::StatusOr<Tensor*> tensor = r.input(feeds[i].first);
     if (!tensor.ok()) return Fail(tensor.status());
+    if ((*tensor)->dtype == DType::kString) {
+      absl::Status s =
+          r.SetInputString(feeds[i].first, feeds[i].second.substr(1));
+      if (!s.ok()) return Fail(s);
+      continue;
+    }
     if ((*tensor)->bytes != arrays[i].bytes.size()) {
       return Fail(absl::StrCat("input \"", feeds[i].first, "\" holds ",
                                (*tensor)->bytes, " bytes, ", feeds[i].second,
@@ -222,7 +246,8 @@ void AddRunCommand(CLI::App& app, std::vector<Command>& commands) {
   sub->add_option("-s,--signature", args->signature,
                   "Signature to run (default infer)");
   sub->add_option("-i,--input", args->inputs,
-                  "NAME=FILE.npy (or FILE.npz:member), once per input")
+                  "NAME=FILE.npy (or FILE.npz:member), or NAME=@TEXT for a "
+                  "string input, once per input")
       ->allow_extra_args(false);
   sub->add_option("-d,--output-dir", args->output_dir,
                   "Directory for OUTPUT_NAME.npy files (default .)");

@@ -109,7 +109,9 @@ TEST_F(CliTest, CompileInfoRunRoundTrip) {
   EXPECT_THAT(r.out, HasSubstr("  output  logits  float32  [-1,2]\n"));
   EXPECT_THAT(r.out, HasSubstr("dense_a/kernel  float32  [3,4]  trainable  "
                                "glorot_uniform"));
-  EXPECT_THAT(r.out, HasSubstr("  fully_connected  2\n"));
+  EXPECT_THAT(r.out, HasSubstr("  fully_connected     2\n"));
+  EXPECT_THAT(r.out, HasSubstr("  input   path           string  []\n"));
+  EXPECT_THAT(r.out, HasSubstr("  output  checkpoint_id  int64   []\n"));
   EXPECT_THAT(r.out, HasSubstr("attune.spec"));
 
   r = Attune("info tiny.attune --json --threads 2");
@@ -118,7 +120,9 @@ TEST_F(CliTest, CompileInfoRunRoundTrip) {
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_EQ(j["description"], "tiny");
   EXPECT_EQ(j["threads"], 2);
-  ASSERT_EQ(j["signatures"].size(), 1u);
+  ASSERT_EQ(j["signatures"].size(), 3u);  // infer, save, restore
+  EXPECT_EQ(j["signatures"][1]["key"], "save");
+  EXPECT_EQ(j["signatures"][2]["key"], "restore");
   const nlohmann::json& sig = j["signatures"][0];
   EXPECT_EQ(sig["key"], "infer");
   EXPECT_EQ(sig["inputs"][0]["name"], "x");
@@ -182,6 +186,33 @@ TEST_F(CliTest, CompileInfoRunRoundTrip) {
   absl::StatusOr<Array> single = ReadNpy(dir_ + "/logits.npy");
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(single->shape, Shape({1, 2}));
+}
+
+TEST_F(CliTest, SaveAndRestoreSignaturesTakeTheirPathAsText) {
+  Write("tiny.json", kTinySpec);
+  ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  Result r = Attune(
+      "run tiny.attune --signature save --input path=@user.db -d out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("checkpoint_id: int64 [] -> out/"));
+  absl::StatusOr<Array> id = ReadNpy(dir_ + "/out/checkpoint_id.npy");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->values<int64_t>()[0], 1);
+  r = Attune("run tiny.attune -s restore -i path=@user.db -d out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("step: int64 [] -> out/step.npy"));
+  // Errors: a file for a string input, text for a float one, a bad path.
+  r = Attune("run tiny.attune -s save -i path=user.db");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("input \"path\" is a string: give --input "
+                               "path=@TEXT"));
+  r = Attune("run tiny.attune -i x=@hello");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("input \"x\" is float32, not a string"));
+  r = Attune("run tiny.attune -s restore -i path=@missing.db");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("restore_checkpoint node"));
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
 }
 
 TEST_F(CliTest, ExitCodesAndOneLineErrors) {
@@ -473,7 +504,7 @@ TEST_F(FitCliTest, FitExitCodes) {
       {"fit cls.attune --x nope.npy --y y.npy " + base, 1, "nope.npy"},
       {"fit missing.attune --x x.npy --y y.npy " + base, 1, "missing.attune"},
       {"fit tiny.attune --x x.npy --y y.npy " + base, 1,
-       "has no train signature (signatures: infer)"},
+       "has no train signature (signatures: infer, save, restore)"},
       {"fit cls.attune --x x.npy --y vy.npy " + base, 1,
        "features hold 40 samples"},
       {"fit cls.attune --x data.csv --y y.npy " + base, 1,
