@@ -12,6 +12,14 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> OpenReadOnly(
   return CheckpointStore::Open(db_path, options);
 }
 
+// For changes to existing checkpoints: never creates the file.
+absl::StatusOr<std::unique_ptr<CheckpointStore>> OpenExisting(
+    const std::string& db_path) {
+  StoreOptions options;
+  options.create = false;
+  return CheckpointStore::Open(db_path, options);
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> Save(VariableStore& variables,
@@ -49,7 +57,7 @@ absl::StatusOr<std::vector<CheckpointInfo>> ListCheckpoints(
 absl::Status DeleteCheckpoint(const std::string& db_path,
                               absl::string_view selector) {
   ATTUNE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointStore> store,
-                          CheckpointStore::Open(db_path));
+                          OpenExisting(db_path));
   ATTUNE_ASSIGN_OR_RETURN(CheckpointInfo info, store->Find(selector));
   return store->Delete(info.id);
 }
@@ -67,7 +75,7 @@ absl::Status SetCheckpointProperty(const std::string& db_path,
                                    const std::string& name,
                                    const PropertyValue& value) {
   ATTUNE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointStore> store,
-                          CheckpointStore::Open(db_path));
+                          OpenExisting(db_path));
   ATTUNE_ASSIGN_OR_RETURN(CheckpointInfo info, store->Find(selector));
   return store->SetProperty(info.id, name, value);
 }

@@ -51,7 +51,12 @@ struct RestoreOptions {
   // fingerprint (another architecture); names, dtypes and shapes are still
   // checked per tensor.
   bool allow_fingerprint_mismatch = false;
-  StoreOptions store;
+  // Restore never creates the database (NotFound for a missing file).
+  StoreOptions store = [] {
+    StoreOptions options;
+    options.create = false;
+    return options;
+  }();
 };
 
 // 16 hex digits identifying the model's variables (names, dtypes, shapes;

@@ -174,9 +174,10 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(
     const std::string& path, const StoreOptions& options) {
   const std::string ctx = absl::StrCat("checkpoint database \"", path, "\"");
   sqlite3* db = nullptr;
-  const int flags = options.read_only
-                        ? SQLITE_OPEN_READONLY
-                        : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const int flags =
+      options.read_only
+          ? SQLITE_OPEN_READONLY
+          : (SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0));
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status = sqlite::Error(db, rc, absl::StrCat(ctx, ": open"));

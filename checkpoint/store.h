@@ -43,6 +43,9 @@ struct StoreOptions {
   // Open without write access (no schema creation or migration; Write and
   // friends return FailedPrecondition).
   bool read_only = false;
+  // Create the file when it does not exist; false: NotFound instead (a
+  // restore from a mistyped path leaves no empty database behind).
+  bool create = true;
   // How long a call waits for another connection's write lock before it
   // returns Unavailable.
   int busy_timeout_ms = 5000;

@@ -1,5 +1,6 @@
 #include "checkpoint/checkpoint.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -251,6 +252,11 @@ TEST(CheckpointTest, SelectorsPropertiesDeleteVerify) {
   EXPECT_EQ(DeleteCheckpoint(db, "nope").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ListCheckpoints(dir.File("absent.db")).status().code(),
             absl::StatusCode::kNotFound);
+  EXPECT_EQ(Restore(*interpreter, dir.File("absent.db")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(DeleteCheckpoint(dir.File("absent.db"), "1").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("absent.db")));
   // Retention through SaveOptions.
   SaveOptions keep;
   keep.keep_last = 2;

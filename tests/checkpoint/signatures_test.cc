@@ -1,6 +1,7 @@
 // The save(path) / restore(path) signatures of compiled models and their
 // save_checkpoint / restore_checkpoint kernels.
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -93,7 +94,15 @@ TEST(CheckpointSignaturesTest, RestoreErrorsComeFromInvokeAndChangeNothing) {
           .status();
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
   EXPECT_THAT(status.message(), HasSubstr("restore_checkpoint node"));
-  EXPECT_THAT(status.message(), HasSubstr("no checkpoint"));
+  EXPECT_THAT(status.message(), HasSubstr("none.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir.File("none.db")));
+  // An existing database without checkpoints.
+  ASSERT_TRUE(CheckpointStore::Open(dir.File("empty.db")).ok());
+  status =
+      RunPathSignature(interpreter, "restore", dir.File("empty.db"), "step")
+          .status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_THAT(status.message(), HasSubstr("has no checkpoint"));
 
   status = RunPathSignature(interpreter, "restore", "", "step").status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
