@@ -953,7 +953,7 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
           plan.status().message()));
     }
   }
-  if (!trains) return std::move(graph_);
+  if (!trains) return AddCheckpointSignatures(std::move(graph_));
   absl::StatusOr<Graph> trained =
       AddTrainingSignatures(std::move(graph_), training);
   if (!trained.ok()) {
@@ -961,7 +961,7 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
                         absl::StrCat("spec \"", model_name,
                                      "\": ", trained.status().message()));
   }
-  return trained;
+  return AddCheckpointSignatures(*std::move(trained));
 }
 
 }  // namespace

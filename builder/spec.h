@@ -18,7 +18,9 @@
 // and `eval` (and `accumulate` / `apply_gradients` when
 // "gradient_accumulation_steps" > 1), built by AddTrainingSignatures: see
 // builder/training.h for their contract (label input `y`, outputs `loss`,
-// `accuracy`, optimizer variables).
+// `accuracy`, optimizer variables). Always `save(path)` and `restore(path)`
+// (AddCheckpointSignatures in builder/training.h): a string scalar input
+// naming the SQLite checkpoint database.
 //
 // Weights are resource variables named "<layer>/<param>" (dense kernel
 // [in, out] + bias; conv2d kernel [kh, kw, in, out] + bias; depthwise_conv2d

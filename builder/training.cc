@@ -449,4 +449,25 @@ absl::StatusOr<Graph> AddTrainingSignatures(Graph forward,
   return graph;
 }
 
+absl::StatusOr<Graph> AddCheckpointSignatures(Graph graph) {
+  for (const char* key : {"save", "restore"}) {
+    if (graph.FindSignature(key) != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the model already has a \"", key, "\" signature"));
+    }
+  }
+  ModelBuilder b = ModelBuilder::FromGraph(std::move(graph));
+  b.AddSubgraph("save");
+  const int save_path = b.Input("save/path", DType::kString, {});
+  const int id =
+      b.Op1(OpCode::kSaveCheckpoint, {save_path}, {}, "save/checkpoint_id");
+  b.AddSignature("save", {{"path", save_path}}, {{"checkpoint_id", id}});
+  b.AddSubgraph("restore");
+  const int restore_path = b.Input("restore/path", DType::kString, {});
+  const int step =
+      b.Op1(OpCode::kRestoreCheckpoint, {restore_path}, {}, "restore/step");
+  b.AddSignature("restore", {{"path", restore_path}}, {{"step", step}});
+  return b.Build();
+}
+
 }  // namespace attune

@@ -107,6 +107,16 @@ bool IsClassifierLoss(LossType type);
 absl::StatusOr<Graph> AddTrainingSignatures(Graph forward,
                                             const TrainingConfig& config);
 
+// Returns `graph` with the checkpoint signatures every compiled model has
+// (checkpoint/FORMAT.md, engine/kernels/OPS.md), each in its own subgraph:
+//   save(path: string scalar) -> checkpoint_id int64 scalar
+//       a new checkpoint of every variable (optimizer state included) in
+//       the SQLite database `path`
+//   restore(path: string scalar) -> step int64 scalar
+//       restores the latest checkpoint of `path`, all or nothing
+// InvalidArgument when `graph` already has a save or restore signature.
+absl::StatusOr<Graph> AddCheckpointSignatures(Graph graph);
+
 }  // namespace attune
 
 #endif  // ATTUNE_BUILDER_TRAINING_H_

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -44,6 +45,9 @@ template <> struct DTypeOf<int64_t> { static constexpr DType value = DType::kInt
 template <> struct DTypeOf<bool> { static constexpr DType value = DType::kBool; };
 template <> struct DTypeOf<uint8_t> { static constexpr DType value = DType::kUint8; };
 template <> struct DTypeOf<int8_t> { static constexpr DType value = DType::kInt8; };
+// A kString tensor's data is an array of std::string, one per element, owned
+// by the execution plan outside the arena (signature inputs only).
+template <> struct DTypeOf<std::string> { static constexpr DType value = DType::kString; };
 
 }  // namespace attune
 

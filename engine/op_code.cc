@@ -46,6 +46,8 @@ bool IsStateful(OpCode code) {
     case OpCode::kAdamUpdate:
     case OpCode::kRmspropUpdate:
     case OpCode::kAdagradUpdate:
+    case OpCode::kSaveCheckpoint:
+    case OpCode::kRestoreCheckpoint:
       return true;
     default:
       return false;

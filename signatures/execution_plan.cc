@@ -408,6 +408,13 @@ absl::Status ExecutionPlan::AllocateTensors() {
       steps_[request_step_[r]].scratch.push_back(data);
     }
   }
+  input_strings_.resize(signature_->inputs.size());
+  for (size_t i = 0; i < signature_->inputs.size(); ++i) {
+    Tensor& tensor = tensors_[signature_->inputs[i].tensor];
+    if (tensor.dtype != DType::kString) continue;
+    input_strings_[i].resize(static_cast<size_t>(tensor.num_elements()));
+    tensor.data = input_strings_[i].data();
+  }
   allocated_ = true;
   return absl::OkStatus();
 }

@@ -127,6 +127,8 @@ class ExecutionPlan {
   std::vector<Tensor> tensors_;
   std::vector<bool> aliased_;  // tensor is a zero-copy view of a variable
   std::vector<Shape> input_shapes_;
+  // Per signature input: the std::string elements of a kString input.
+  std::vector<std::vector<std::string>> input_strings_;
   std::vector<std::string> descriptions_;  // per node, for error messages
   std::vector<Step> steps_;
   std::vector<std::unique_ptr<uint8_t, void (*)(void*)>> static_values_;

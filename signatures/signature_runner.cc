@@ -72,6 +72,19 @@ absl::StatusOr<const Tensor*> SignatureRunner::output(
   return plan_->output(index);
 }
 
+absl::Status SignatureRunner::SetInputString(absl::string_view name,
+                                             std::string value) {
+  ATTUNE_ASSIGN_OR_RETURN(absl::Span<std::string> target,
+                          typed_input<std::string>(name));
+  if (target.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signature \"", key(), "\" input \"", name, "\" holds ",
+        target.size(), " strings; SetInputString sets exactly one"));
+  }
+  target[0] = std::move(value);
+  return absl::OkStatus();
+}
+
 absl::Status SignatureRunner::CheckTyped(const Tensor& tensor, DType dtype,
                                          absl::string_view name) const {
   if (tensor.dtype != dtype) {

@@ -64,6 +64,12 @@ class SignatureRunner {
   template <typename T>
   absl::Status SetInput(absl::string_view name, absl::Span<const T> values);
 
+  // Sets the string input `name`, which must be a scalar or hold one
+  // element (typed_input<std::string> reaches every element of larger ones).
+  // InvalidArgument for another dtype or element count; FailedPrecondition
+  // before AllocateTensors.
+  absl::Status SetInputString(absl::string_view name, std::string value);
+
   size_t arena_bytes() const { return plan_->arena_bytes(); }
   const ExecutionPlan& plan() const { return *plan_; }
 

@@ -8,12 +8,16 @@
 // "attune: ..." reason on stderr, 2 usage error.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "checkpoint/store.h"
+#include "engine/interpreter.h"
 
 namespace attune {
 namespace cli {
@@ -47,6 +51,17 @@ void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options);
 // FailedPrecondition naming the first requested delegate: none is built
 // into this version.
 absl::Status CheckDelegates(const RuntimeOptions& options);
+
+// --checkpoint DB (fit, run): restores the latest checkpoint of DB into
+// `interpreter` when DB exists and has one (printing a line on stdout);
+// nullopt when there is none. Errors as RestoreVariables.
+absl::StatusOr<std::optional<CheckpointInfo>> RestoreLatestIfAny(
+    Interpreter& interpreter, const std::string& db);
+// Saves every variable (with optimizer state) as a new checkpoint of DB with
+// `properties`, prints "saved checkpoint ID (step S) to DB", returns the id.
+absl::StatusOr<int64_t> SaveCheckpoint(Interpreter& interpreter,
+                                       const std::string& db,
+                                       const Properties& properties);
 
 // Right-pads each column to its widest cell; columns separated by two
 // spaces; each line starts with `indent`.

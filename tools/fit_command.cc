@@ -13,7 +13,8 @@
 // ([N,28,28] images feed [-1,784] and [-1,28,28,1] inputs alike).
 // Prints one line of metrics per epoch on stdout (a progress bar on stderr
 // when it is a terminal) and, with validation data and an `eval`
-// signature, the final validation accuracy.
+// signature, the final validation accuracy. With --checkpoint DB, restores
+// the latest checkpoint of DB first (if any) and saves one at the end.
 
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -122,9 +124,6 @@ int RunFit(const FitArgs& args) {
     return UsageError("--val-split and --val-x/--val-y exclude each other");
   }
   if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
-  if (!args.checkpoint.empty()) {
-    return Fail("checkpoints are not available yet");
-  }
 
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(args.model);
   if (!model.ok()) return Fail(model.status());
@@ -140,6 +139,20 @@ int RunFit(const FitArgs& args) {
         args.model,
         " has no train signature (signatures: ", absl::StrJoin(keys, ", "),
         "); compile a spec with a loss and an optimizer"));
+  }
+
+  // --checkpoint: continue from the latest checkpoint (its epoch count too).
+  int64_t previous_epochs = 0;
+  if (!args.checkpoint.empty()) {
+    auto restored = RestoreLatestIfAny(interpreter, args.checkpoint);
+    if (!restored.ok()) return Fail(restored.status());
+    if (restored->has_value()) {
+      auto it = (*restored)->properties.find("epoch");
+      if (it != (*restored)->properties.end() &&
+          std::holds_alternative<int64_t>(it->second)) {
+        previous_epochs = std::get<int64_t>(it->second);
+      }
+    }
   }
 
   absl::StatusOr<Dataset> train =
@@ -222,6 +235,30 @@ int RunFit(const FitArgs& args) {
       Fit(interpreter, *train, options, validation ? &*validation : nullptr);
   if (!result.ok()) return Fail(result.status());
   if (!snapshot_status.ok()) return Fail(snapshot_status);
+  if (!args.checkpoint.empty()) {
+    Properties properties;
+    properties["epoch"] =
+        previous_epochs + static_cast<int64_t>(result->epochs.size());
+    if (auto step = interpreter.variables().Get<int64_t>("optimizer/step");
+        step.ok() && step->size() == 1) {
+      properties["step"] = (*step)[0];
+    } else {
+      properties["step"] = result->steps;
+    }
+    if (!result->epochs.empty()) {
+      const EpochMetrics& last = result->epochs.back();
+      properties["loss"] = last.loss;
+      if (last.accuracy) properties["accuracy"] = *last.accuracy;
+      if (last.validation) {
+        properties["val_loss"] = last.validation->loss;
+        if (last.validation->accuracy) {
+          properties["val_accuracy"] = *last.validation->accuracy;
+        }
+      }
+    }
+    auto saved = SaveCheckpoint(interpreter, args.checkpoint, properties);
+    if (!saved.ok()) return Fail(saved.status());
+  }
   if (!args.save_weights.empty()) {
     if (absl::Status s = SaveWeights(interpreter, args.save_weights); !s.ok()) {
       return Fail(s);
@@ -289,7 +326,9 @@ void AddFitCommand(CLI::App& app, std::vector<Command>& commands) {
                   "apply_gradients signatures)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--checkpoint", args->checkpoint,
-                  "Checkpoint database to restore from and save to");
+                  "Checkpoint database (SQLite): restore its latest checkpoint "
+                  "first if any, save one at the end (properties epoch, "
+                  "step, loss, accuracy)");
   sub->add_option("--log", args->log, "Per-step log: FILE.csv or FILE.jsonl");
   sub->add_option("--save-weights", args->save_weights,
                   "Write every variable as DIR/<name, / as __>.npy after "

@@ -2,9 +2,12 @@
 //            [--threads N] [--delegate NAME] [--checkpoint DB]
 //
 // Feeds each input from an .npy file (or "FILE.npz:member"), resizing the
-// input to the file's shape; the file's dtype must equal the input's. Runs
+// input to the file's shape; the file's dtype must equal the input's. A
+// string input (a scalar, e.g. the path of the save/restore signatures)
+// takes its text literally as NAME=@TEXT. Runs
 // the signature once and writes OUTPUT_NAME.npy per output into DIR, with a
-// one-line summary per output on stdout.
+// one-line summary per output on stdout. With --checkpoint DB, restores the
+// latest checkpoint of DB first (if any) and saves a new one after the run.
 
 #include <algorithm>
 #include <cstring>
@@ -107,9 +110,6 @@ int RunRun(const RunArgs& args) {
     feeds.emplace_back(input.substr(0, eq), input.substr(eq + 1));
   }
   if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
-  if (!args.checkpoint.empty()) {
-    return Fail("checkpoints are not available yet");
-  }
 
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(args.model);
   if (!model.ok()) return Fail(model.status());
@@ -122,6 +122,10 @@ int RunRun(const RunArgs& args) {
       (*interpreter)->GetSignatureRunner(args.signature);
   if (!runner.ok()) return Fail(runner.status());
   SignatureRunner& r = **runner;
+  if (!args.checkpoint.empty()) {
+    auto restored = RestoreLatestIfAny(**interpreter, args.checkpoint);
+    if (!restored.ok()) return Fail(restored.status());
+  }
   const std::vector<std::string> names = r.input_names();
   for (const std::string& name : names) {
     const bool given = std::any_of(feeds.begin(), feeds.end(),
@@ -141,10 +145,26 @@ int RunRun(const RunArgs& args) {
                                "\" has no input \"", name, "\" (inputs: ",
                                absl::StrJoin(names, ", "), ")"));
     }
-    absl::StatusOr<Array> array = ReadArray(path);
-    if (!array.ok()) return Fail(array.status());
     absl::StatusOr<Tensor*> tensor = r.input(name);
     if (!tensor.ok()) return Fail(tensor.status());
+    // String inputs take the text itself: NAME=@TEXT.
+    const bool is_text = !path.empty() && path[0] == '@';
+    if ((*tensor)->dtype == DType::kString || is_text) {
+      if ((*tensor)->dtype != DType::kString) {
+        return Fail(absl::StrCat("input \"", name, "\" is ",
+                                 DTypeName((*tensor)->dtype),
+                                 ", not a string: give NAME=FILE.npy"));
+      }
+      if (!is_text) {
+        return Fail(absl::StrCat("input \"", name,
+                                 "\" is a string: give --input ", name,
+                                 "=@TEXT"));
+      }
+      arrays.emplace_back();  // placeholder; the text is set below
+      continue;
+    }
+    absl::StatusOr<Array> array = ReadArray(path);
+    if (!array.ok()) return Fail(array.status());
     absl::StatusOr<DType> dtype = ToDType(array->dtype);
     if (!dtype.ok() || *dtype != (*tensor)->dtype) {
       return Fail(absl::StrCat(
@@ -163,6 +183,12 @@ int RunRun(const RunArgs& args) {
   for (size_t i = 0; i < feeds.size(); ++i) {
     absl::StatusOr<Tensor*> tensor = r.input(feeds[i].first);
     if (!tensor.ok()) return Fail(tensor.status());
+    if ((*tensor)->dtype == DType::kString) {
+      absl::Status s =
+          r.SetInputString(feeds[i].first, feeds[i].second.substr(1));
+      if (!s.ok()) return Fail(s);
+      continue;
+    }
     if ((*tensor)->bytes != arrays[i].bytes.size()) {
       return Fail(absl::StrCat("input \"", feeds[i].first, "\" holds ",
                                (*tensor)->bytes, " bytes, ", feeds[i].second,
@@ -201,6 +227,12 @@ int RunRun(const RunArgs& args) {
               << ShapeToString(t.shape) << " -> " << path << "  " << Summary(t)
               << std::endl;
   }
+  if (!args.checkpoint.empty()) {
+    Properties properties;
+    properties["signature"] = args.signature;
+    auto saved = SaveCheckpoint(**interpreter, args.checkpoint, properties);
+    if (!saved.ok()) return Fail(saved.status());
+  }
   return kExitOk;
 }
 
@@ -214,12 +246,14 @@ void AddRunCommand(CLI::App& app, std::vector<Command>& commands) {
   sub->add_option("-s,--signature", args->signature,
                   "Signature to run (default infer)");
   sub->add_option("-i,--input", args->inputs,
-                  "NAME=FILE.npy (or FILE.npz:member), once per input")
+                  "NAME=FILE.npy (or FILE.npz:member), or NAME=@TEXT for a "
+                  "string input, once per input")
       ->allow_extra_args(false);
   sub->add_option("-d,--output-dir", args->output_dir,
                   "Directory for OUTPUT_NAME.npy files (default .)");
   sub->add_option("--checkpoint", args->checkpoint,
-                  "Checkpoint database to restore from and save to");
+                  "Checkpoint database (SQLite): restore its latest checkpoint "
+                  "first if any, save one after the run");
   AddRuntimeOptions(sub, args->runtime);
   commands.push_back({sub, [args] { return RunRun(*args); }});
 }

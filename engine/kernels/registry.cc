@@ -122,6 +122,12 @@ KernelRegistration RegisterPad();
 // (end shape and data movement)
 
 
+// ---- checkpoints: checkpoint/checkpoint_kernels.cc
+KernelRegistration RegisterSaveCheckpoint();
+KernelRegistration RegisterRestoreCheckpoint();
+// (end checkpoints)
+
+
 namespace {
 
 using Table = std::array<KernelRegistration, kNumOpCodes>;
@@ -251,6 +257,12 @@ Table BuildTable() {
   set(OpCode::kSqueeze, RegisterSqueeze());
   set(OpCode::kPad, RegisterPad());
   // (end shape and data movement)
+
+
+  // ---- checkpoints
+  set(OpCode::kSaveCheckpoint, RegisterSaveCheckpoint());
+  set(OpCode::kRestoreCheckpoint, RegisterRestoreCheckpoint());
+  // (end checkpoints)
 
 
   return t;

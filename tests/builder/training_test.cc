@@ -199,7 +199,11 @@ TEST(TrainingTest, SignaturesFollowTheContract) {
                no_opt.find(R"(  "seed")") - no_opt.find(R"(  "optimizer")"));
   absl::StatusOr<Graph> infer_only = CompileSpec(no_opt);
   ASSERT_TRUE(infer_only.ok()) << infer_only.status();
-  EXPECT_EQ(infer_only->signatures.size(), 1u);
+  // infer, plus save and restore, which every compiled model has.
+  ASSERT_EQ(infer_only->signatures.size(), 3u);
+  EXPECT_EQ(infer_only->signatures[0].key, "infer");
+  EXPECT_EQ(infer_only->signatures[1].key, "save");
+  EXPECT_EQ(infer_only->signatures[2].key, "restore");
   // one_hot labels are float32 [B, C].
   std::string one_hot = absl::StrReplaceAll(
       kFrozenSpec, {{R"("labels": "sparse")", R"("labels": "one_hot")"}});

@@ -18,6 +18,7 @@
 #include "engine/model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "checkpoint/store.h"
 #include "nlohmann/json.hpp"
 #include "variables/initializers.h"
 #include "tests/training/test_models.h"
@@ -109,7 +110,9 @@ TEST_F(CliTest, CompileInfoRunRoundTrip) {
   EXPECT_THAT(r.out, HasSubstr("  output  logits  float32  [-1,2]\n"));
   EXPECT_THAT(r.out, HasSubstr("dense_a/kernel  float32  [3,4]  trainable  "
                                "glorot_uniform"));
-  EXPECT_THAT(r.out, HasSubstr("  fully_connected  2\n"));
+  EXPECT_THAT(r.out, HasSubstr("  fully_connected     2\n"));
+  EXPECT_THAT(r.out, HasSubstr("  input   path           string  []\n"));
+  EXPECT_THAT(r.out, HasSubstr("  output  checkpoint_id  int64   []\n"));
   EXPECT_THAT(r.out, HasSubstr("attune.spec"));
 
   r = Attune("info tiny.attune --json --threads 2");
@@ -118,7 +121,9 @@ TEST_F(CliTest, CompileInfoRunRoundTrip) {
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_EQ(j["description"], "tiny");
   EXPECT_EQ(j["threads"], 2);
-  ASSERT_EQ(j["signatures"].size(), 1u);
+  ASSERT_EQ(j["signatures"].size(), 3u);  // infer, save, restore
+  EXPECT_EQ(j["signatures"][1]["key"], "save");
+  EXPECT_EQ(j["signatures"][2]["key"], "restore");
   const nlohmann::json& sig = j["signatures"][0];
   EXPECT_EQ(sig["key"], "infer");
   EXPECT_EQ(sig["inputs"][0]["name"], "x");
@@ -184,6 +189,33 @@ TEST_F(CliTest, CompileInfoRunRoundTrip) {
   EXPECT_EQ(single->shape, Shape({1, 2}));
 }
 
+TEST_F(CliTest, SaveAndRestoreSignaturesTakeTheirPathAsText) {
+  Write("tiny.json", kTinySpec);
+  ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  Result r = Attune(
+      "run tiny.attune --signature save --input path=@user.db -d out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("checkpoint_id: int64 [] -> out/"));
+  absl::StatusOr<Array> id = ReadNpy(dir_ + "/out/checkpoint_id.npy");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->values<int64_t>()[0], 1);
+  r = Attune("run tiny.attune -s restore -i path=@user.db -d out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("step: int64 [] -> out/step.npy"));
+  // Errors: a file for a string input, text for a float one, a bad path.
+  r = Attune("run tiny.attune -s save -i path=user.db");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("input \"path\" is a string: give --input "
+                               "path=@TEXT"));
+  r = Attune("run tiny.attune -i x=@hello");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("input \"x\" is float32, not a string"));
+  r = Attune("run tiny.attune -s restore -i path=@missing.db");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("restore_checkpoint node"));
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+}
+
 TEST_F(CliTest, ExitCodesAndOneLineErrors) {
   Write("tiny.json", kTinySpec);
   ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
@@ -222,8 +254,8 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
       {"run tiny.attune --input x=x.npy --input y=x.npy", 1,
        "has no input \"y\" (inputs: x)"},
       {"run tiny.attune --signature train --input x=x.npy", 1, "train"},
-      {"run tiny.attune --input x=x.npy --checkpoint ck.db", 1,
-       "checkpoints are not available yet"},
+      {"run tiny.attune --input x=x.npy --checkpoint not_a_model", 1,
+       "checkpoint database \"not_a_model\""},
       {"run tiny.attune --input x=x.npy --delegate xnnpack", 1,
        "delegate xnnpack is not available in this build"},
       // Usage errors: exit 2.
@@ -429,9 +461,57 @@ TEST_F(FitCliTest, CsvValSplitScheduleJsonlAccumulate) {
   EXPECT_THAT(r.out, HasSubstr("trained 4 steps (32 samples), stopped at"));
 }
 
+TEST_F(FitCliTest, CheckpointRestoresLatestAndSavesAtTheEnd) {
+  const std::string args =
+      "fit cls.attune --x x.npy --y y.npy --batch-size 8 --epochs 2 "
+      "--checkpoint user.db";
+  Result r = Attune(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("restored")));
+  EXPECT_THAT(r.out, HasSubstr("saved checkpoint 1 (step 10) to user.db"));
+  r = Attune(args + " --save-weights w");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("restored checkpoint 1 (step 10) from user.db"));
+  EXPECT_THAT(r.out, HasSubstr("saved checkpoint 2 (step 20) to user.db"));
+
+  auto store = CheckpointStore::Open(dir_ + "/user.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto latest = (*store)->Find("latest");
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->step, 20);
+  EXPECT_EQ(std::get<int64_t>(latest->properties.at("epoch")), 4);
+  EXPECT_EQ(std::get<int64_t>(latest->properties.at("step")), 20);
+  EXPECT_TRUE(std::holds_alternative<double>(latest->properties.at("loss")));
+  EXPECT_TRUE(
+      std::holds_alternative<double>(latest->properties.at("accuracy")));
+  // Stored under the exact variable names, equal to the weights written.
+  auto kernel = (*store)->ReadTensors(latest->id, {"dense/kernel"});
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  absl::StatusOr<Array> npy = ReadNpy(dir_ + "/w/dense__kernel.npy");
+  ASSERT_TRUE(npy.ok()) << npy.status();
+  EXPECT_EQ((*kernel)[0].data, npy->bytes);
+}
+
+TEST_F(FitCliTest, RunWithCheckpointRestoresAndSaves) {
+  ASSERT_EQ(Attune("fit cls.attune --x x.npy --y y.npy --batch-size 8 "
+                   "--epochs 1 --checkpoint user.db")
+                .code,
+            0);
+  Result r = Attune("run cls.attune --signature train --input x=x.npy "
+                    "--input y=y.npy --checkpoint user.db");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("restored checkpoint 1 (step 5) from user.db"));
+  EXPECT_THAT(r.out, HasSubstr("saved checkpoint 2 (step 6) to user.db"));
+}
+
 TEST_F(FitCliTest, FitExitCodes) {
   Write("tiny.json", kTinySpec);
   ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  // A checkpoint of another model.
+  ASSERT_EQ(Attune("fit cls.attune --x x.npy --y y.npy --batch-size 8 "
+                   "--epochs 1 --checkpoint other.db")
+                .code,
+            0);
   struct Case {
     std::string args;
     int code;
@@ -442,15 +522,17 @@ TEST_F(FitCliTest, FitExitCodes) {
       {"fit cls.attune --x nope.npy --y y.npy " + base, 1, "nope.npy"},
       {"fit missing.attune --x x.npy --y y.npy " + base, 1, "missing.attune"},
       {"fit tiny.attune --x x.npy --y y.npy " + base, 1,
-       "has no train signature (signatures: infer)"},
+       "has no train signature (signatures: infer, save, restore)"},
       {"fit cls.attune --x x.npy --y vy.npy " + base, 1,
        "features hold 40 samples"},
       {"fit cls.attune --x data.csv --y y.npy " + base, 1,
        "cannot take samples of shape [3]"},
       {"fit cls.attune --x nanx.npy --y nany.npy --no-shuffle " + base, 1,
        "step 2 (epoch 1, batch 2/5): loss is nan"},
-      {"fit cls.attune --x x.npy --y y.npy --checkpoint c.db " + base, 1,
-       "checkpoints are not available yet"},
+      {"fit cls.attune --x x.npy --y y.npy --checkpoint x.npy " + base, 1,
+       "checkpoint database \"x.npy\""},
+      {"run tiny.attune --input x=x.npy --checkpoint other.db", 1,
+       "fingerprint"},
       {"fit cls.attune --x x.npy --y y.npy --delegate xnnpack " + base, 1,
        "delegate xnnpack is not available in this build"},
       {"fit cls.attune --x x.npy --y y.npy --log log.txt " + base, 1,
