@@ -1,6 +1,8 @@
 // The LiteRT conformance files and the real converted training model
 // (models/tflite_testdata, provenance in models/NOTICE.md), imported and run.
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -163,16 +165,28 @@ TEST(TfliteConformance, StringInputImports) {
   EXPECT_EQ(sig->outputs[0].tensor, sig->inputs[0].tensor);
 }
 
-// Running it needs string tensors in signatures (the checkpoint helper's
-// SignatureRunner::SetInputString). TODO(#5): enable after that merge: feed
-// {"a", "b", "c"} and expect the same strings back from output_0.
-TEST(TfliteConformance, DISABLED_StringInputRuns) {
+// The string model returns its string input: feed two rows of three
+// strings through the signature and read them back.
+TEST(TfliteConformance, StringInputRuns) {
   auto interp = ImportAndCreate(
       "tflite_testdata/string_input_model_with_signature.tflite");
   ASSERT_TRUE(interp.ok()) << interp.status();
   auto runner = Runner(**interp, "serving_default");
   ASSERT_TRUE(runner.ok()) << runner.status();
+  ASSERT_TRUE((*runner)->ResizeInput("a", {2, 3}).ok());
+  ASSERT_TRUE((*runner)->AllocateTensors().ok());
+  auto in = (*runner)->typed_input<std::string>("a");
+  ASSERT_TRUE(in.ok()) << in.status();
+  const std::vector<std::string> values = {"a", "", "ccc",
+                                           std::string(100, 'x'), "e\0f", "f"};
+  ASSERT_EQ(in->size(), values.size());
+  std::copy(values.begin(), values.end(), in->begin());
   ASSERT_TRUE((*runner)->Invoke().ok());
+  const std::vector<std::string> names = (*runner)->output_names();
+  ASSERT_EQ(names.size(), 1u);
+  auto out = (*runner)->typed_output<std::string>(names[0]);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(std::vector<std::string>(out->begin(), out->end()), values);
 }
 
 }  // namespace
