@@ -481,6 +481,11 @@ DelegateKernelStats ExecutionPlan::delegate_stats() const {
   return total;
 }
 
+DelegateKernelStats ExecutionPlan::step_delegate_stats(int step) const {
+  const Step& s = steps_[step];
+  return s.delegate == nullptr ? DelegateKernelStats() : s.delegate->stats();
+}
+
 PlanView ExecutionPlan::MakePlanView() const {
   PlanView view;
   view.subgraph = subgraph_;

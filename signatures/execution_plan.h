@@ -112,6 +112,8 @@ class ExecutionPlan {
   const DelegationReport& delegation_report() const { return delegation_; }
   // Sum of the delegate kernels' counters (re-packs after weight updates).
   DelegateKernelStats delegate_stats() const;
+  // One delegated step's counters (zeros for a reference step).
+  DelegateKernelStats step_delegate_stats(int step) const;
   // ASCII map of the arena (see memory_planner.h).
   std::string ArenaDebugString(int width = 64) const;
   // The planner's inputs and result, for tests.

@@ -140,6 +140,9 @@ absl::Status CheckWeights(const PlanView& view, int step, const Node& node) {
 
 absl::Status CheckOpImpl(const PlanView& view, int step) {
   const Node& node = view.node(step);
+  if (node.outputs.size() != 1) {
+    return Refuse(absl::StrCat("op ", OpName(node.op), " has no mapping"));
+  }
   for (int t : node.outputs) {
     if (view.tensor(t).dtype != DType::kFloat32) {
       return Refuse(absl::StrCat("output dtype ",
