@@ -8,11 +8,14 @@
 // "attune: ..." reason on stderr, 2 usage error.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "delegates/delegate.h"
 #include "absl/strings/string_view.h"
 
 namespace attune {
@@ -44,9 +47,10 @@ struct RuntimeOptions {
   std::vector<std::string> delegates;
 };
 void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options);
-// FailedPrecondition naming the first requested delegate: none is built
-// into this version.
-absl::Status CheckDelegates(const RuntimeOptions& options);
+// The requested delegates, in priority order. Unimplemented for "gpu" (not
+// built yet); the failure of creating "xnnpack" otherwise.
+absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> MakeDelegates(
+    const RuntimeOptions& options);
 
 // Right-pads each column to its widest cell; columns separated by two
 // spaces; each line starts with `indent`.

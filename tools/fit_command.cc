@@ -119,7 +119,9 @@ int RunFit(const FitArgs& args) {
   if (!args.val_x.empty() && args.val_split > 0) {
     return UsageError("--val-split and --val-x/--val-y exclude each other");
   }
-  if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
+  absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> delegates =
+      MakeDelegates(args.runtime);
+  if (!delegates.ok()) return Fail(delegates.status());
   if (!args.checkpoint.empty()) {
     return Fail("checkpoints are not available yet");
   }
@@ -128,6 +130,7 @@ int RunFit(const FitArgs& args) {
   if (!model.ok()) return Fail(model.status());
   InterpreterOptions interpreter_options;
   interpreter_options.num_threads = args.runtime.threads;
+  interpreter_options.delegates = *delegates;
   absl::StatusOr<std::unique_ptr<Interpreter>> created =
       Interpreter::Create(*model, interpreter_options);
   if (!created.ok()) return Fail(created.status());

@@ -106,7 +106,9 @@ int RunRun(const RunArgs& args) {
     }
     feeds.emplace_back(input.substr(0, eq), input.substr(eq + 1));
   }
-  if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
+  absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> delegates =
+      MakeDelegates(args.runtime);
+  if (!delegates.ok()) return Fail(delegates.status());
   if (!args.checkpoint.empty()) {
     return Fail("checkpoints are not available yet");
   }
@@ -115,6 +117,7 @@ int RunRun(const RunArgs& args) {
   if (!model.ok()) return Fail(model.status());
   InterpreterOptions options;
   options.num_threads = args.runtime.threads;
+  options.delegates = *delegates;
   absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
       Interpreter::Create(*model, options);
   if (!interpreter.ok()) return Fail(interpreter.status());
