@@ -3,7 +3,9 @@
 
 // Op by op mapping of attune nodes to XNNPACK subgraph nodes: what is
 // supported (CheckOp) and how it is defined (DefineOp). Shapes come from the
-// prepared plan, so the shape rules are the reference kernels'.
+// prepared plan, so the shape rules are the reference kernels'. One file per
+// op family (fully_connected.cc, conv2d.cc, pool2d.cc, binary.cc, unary.cc,
+// reshape.cc); see op_util.h.
 
 #include <cstdint>
 #include <vector>
@@ -44,10 +46,6 @@ absl::Status CheckOp(const PlanView& view, int step);
 // Adds the XNNPACK node(s) of `node` (accepted by CheckOp). Internal on a
 // library failure.
 absl::Status DefineOp(const Node& node, ValueDefiner& values);
-
-// "conv2d filter": the inputs whose data XNNPACK packs at runtime creation
-// (must be static or variables): (op, input index) pairs.
-bool IsPackedWeight(OpCode op, int input);
 
 }  // namespace xnn
 }  // namespace attune
