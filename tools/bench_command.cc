@@ -111,6 +111,7 @@ int RunBench(const BenchArgs& args) {
     if (absl::Status s = r.ResizeInput(name, shape); !s.ok()) return Fail(s);
   }
   if (absl::Status s = r.AllocateTensors(); !s.ok()) return Fail(s);
+  WarnDelegateFallbacks(r);
   const int64_t classes = Classes(**interpreter);
   std::mt19937_64 rng(0);
   for (const std::string& name : r.input_names()) {

@@ -15,8 +15,9 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "delegates/delegate.h"
 #include "absl/strings/string_view.h"
+#include "delegates/delegate.h"
+#include "signatures/signature_runner.h"
 
 namespace attune {
 namespace cli {
@@ -51,6 +52,10 @@ void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options);
 // built yet); the failure of creating "xnnpack" otherwise.
 absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> MakeDelegates(
     const RuntimeOptions& options);
+
+// Prints "attune: warning: ..." to stderr for each delegate partition of
+// `runner`'s current plan that fell back to the reference kernels.
+void WarnDelegateFallbacks(const SignatureRunner& runner);
 
 // Right-pads each column to its widest cell; columns separated by two
 // spaces; each line starts with `indent`.

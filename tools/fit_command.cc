@@ -135,6 +135,11 @@ int RunFit(const FitArgs& args) {
       Interpreter::Create(*model, interpreter_options);
   if (!created.ok()) return Fail(created.status());
   Interpreter& interpreter = **created;
+  if (absl::StatusOr<SignatureRunner*> train =
+          interpreter.GetSignatureRunner("train");
+      train.ok()) {
+    WarnDelegateFallbacks(**train);
+  }
   const std::vector<std::string> keys = interpreter.signature_keys();
   if (std::find(keys.begin(), keys.end(), "train") == keys.end()) {
     return Fail(absl::StrCat(

@@ -63,6 +63,12 @@ absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> MakeDelegates(
   return delegates;
 }
 
+void WarnDelegateFallbacks(const SignatureRunner& runner) {
+  for (const std::string& line : runner.plan().delegation_report().fallbacks) {
+    std::cerr << "attune: warning: " << line << std::endl;
+  }
+}
+
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows,
                         absl::string_view indent) {
   std::vector<size_t> widths;

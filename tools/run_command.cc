@@ -163,6 +163,7 @@ int RunRun(const RunArgs& args) {
     arrays.push_back(*std::move(array));
   }
   if (absl::Status s = r.AllocateTensors(); !s.ok()) return Fail(s);
+  WarnDelegateFallbacks(r);
   for (size_t i = 0; i < feeds.size(); ++i) {
     absl::StatusOr<Tensor*> tensor = r.input(feeds[i].first);
     if (!tensor.ok()) return Fail(tensor.status());

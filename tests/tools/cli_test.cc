@@ -492,3 +492,48 @@ TEST_F(FitCliTest, BenchPrintsLatencyMemoryAndArena) {
 
 }  // namespace
 }  // namespace attune
+
+namespace attune {
+namespace {
+
+// --delegate xnnpack: info lists the partition, run gives the reference
+// kernels' logits within the delegate's tolerance.
+TEST_F(CliTest, DelegateXnnpack) {
+  Write("tiny.json", kTinySpec);
+  ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  Result r = Attune("info tiny.attune --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("delegation (1 partitions)"));
+  EXPECT_THAT(r.out,
+              HasSubstr("partition 1  xnnpack  2 nodes  fully_connected "
+                        "fully_connected"));
+  r = Attune("info tiny.attune --json --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  const nlohmann::json& d = j["signatures"][0]["delegation"];
+  ASSERT_EQ(d["partitions"].size(), 1u) << d.dump();
+  EXPECT_EQ(d["partitions"][0]["delegate"], "xnnpack");
+  EXPECT_EQ(d["partitions"][0]["ops"],
+            nlohmann::json::array({"fully_connected", "fully_connected"}));
+
+  const std::vector<float> x = {0.5f, -1.0f, 2.0f, -0.25f, 0.75f, 1.5f};
+  ASSERT_TRUE(
+      WriteNpy(dir_ + "/x.npy", *Array::From<float>({2, 3}, absl::MakeConstSpan(x)))
+          .ok());
+  r = Attune("run tiny.attune --input x=x.npy --output-dir ref");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Attune("run tiny.attune --input x=x.npy --output-dir xnn --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  absl::StatusOr<Array> a = ReadNpy(dir_ + "/ref/logits.npy");
+  absl::StatusOr<Array> b = ReadNpy(dir_ + "/xnn/logits.npy");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->shape, b->shape);
+  const float* pa = reinterpret_cast<const float*>(a->bytes.data());
+  const float* pb = reinterpret_cast<const float*>(b->bytes.data());
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(pb[i], pa[i], 1e-5);
+}
+
+}  // namespace
+}  // namespace attune
