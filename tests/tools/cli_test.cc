@@ -384,6 +384,28 @@ TEST_F(FitCliTest, TrainsWithValidationLogAndWeights) {
   EXPECT_EQ(r.err, "");
 }
 
+// fit --delegate xnnpack trains to the same weights as the reference
+// kernels (within 1e-5) and bench takes the delegate too.
+TEST_F(FitCliTest, FitAndBenchWithXnnpack) {
+  const std::string base =
+      "fit cls.attune --x x.npy --y y.npy --batch-size 8 --epochs 3 --seed 1 "
+      "--learning-rate 0.5 ";
+  Result r = Attune(base + "--save-weights ref");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Attune(base + "--save-weights xnn --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  absl::StatusOr<Array> a = ReadNpy(dir_ + "/ref/dense__kernel.npy");
+  absl::StatusOr<Array> b = ReadNpy(dir_ + "/xnn/dense__kernel.npy");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->shape, b->shape);
+  for (int64_t i = 0; i < a->num_elements(); ++i) {
+    EXPECT_NEAR(b->values<float>()[i], a->values<float>()[i], 1e-5);
+  }
+  r = Attune("bench cls.attune --signature infer --delegate xnnpack --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+}
+
 TEST_F(FitCliTest, CsvValSplitScheduleJsonlAccumulate) {
   Result r = Attune(
       "fit cls.attune --x data.csv --y data.csv --label-column label "
