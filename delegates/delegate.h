@@ -32,9 +32,12 @@
 
 namespace attune {
 
-// A prepared plan as a delegate sees it. Every pointer is owned by the plan
-// and valid while the plan lives; tensor pointers are stable (only their
-// `data` moves, at AllocateTensors). A tensor is one of:
+// A prepared plan as a delegate sees it. The view itself lives only during
+// the Supports and Build calls; the objects its pointers name (tensors,
+// subgraph nodes, variables, thread pool) are owned by the plan or the
+// interpreter and outlive every kernel the plan holds, so a kernel may keep
+// those pointers. Tensor pointers are stable (only their `data` moves, at
+// AllocateTensors). A tensor is one of:
 //  - static (`is_static`): a constant or a prepare-time folded value; its
 //    data is readable now and does not change until the next prepare;
 //  - variable-backed: the output of a read_variable of variable v; at step s
