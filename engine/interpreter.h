@@ -59,7 +59,6 @@ class Interpreter {
   absl::Status ResetVariables() { return variables_->ResetAll(); }
 
   const Model& model() const { return *model_; }
-  const InterpreterOptions& options() const { return options_; }
   int num_threads() const { return options_.num_threads; }
 
  private:

@@ -46,9 +46,12 @@ struct PlanOptions {
 //     in one arena.
 //  3. AllocateTensors grows the arena if needed and binds data pointers.
 //  4. Invoke runs the steps' Eval functions and allocates nothing.
-//  After step 1, delegates (PlanOptions::delegates) claim partitions of the
-//  steps; each partition becomes one step and only its inputs and outputs
-//  take arena space. After step 3 each delegate kernel is Setup.
+//  Between steps 1 and 2, delegates (PlanOptions::delegates) claim
+//  partitions of the steps and compile them (packing weights); each
+//  partition becomes one step and only its inputs and outputs take arena
+//  space. After step 3 each delegate kernel is Setup. The one exception to
+//  "Invoke allocates nothing": a delegate kernel whose variable weights
+//  changed since it packed them re-packs inside Invoke (XNNPACK allocates).
 // A read_variable whose output no later assign to the same variable can
 // change while it is live is not run at all: its output aliases the
 // variable's buffer (zero-copy).
@@ -79,7 +82,8 @@ class ExecutionPlan {
   absl::Status AllocateTensors();
 
   // Runs the steps. FailedPrecondition before AllocateTensors (or after a
-  // resize without it). Performs no heap allocation.
+  // resize without it). Performs no heap allocation, except a delegate's
+  // re-pack after a variable it packed was written (see above).
   absl::Status Invoke();
 
   // Runtime tensors of the signature's inputs and outputs (stable pointers).
