@@ -59,9 +59,11 @@ void BM_Xnnpack(benchmark::State& state) {
   std::stringstream text;
   text << file.rdbuf();
   auto graph = CompileSpec(text.str());
-  if (!graph.ok()) return state.SkipWithError(graph.status().ToString().c_str());
+  if (!graph.ok())
+    return state.SkipWithError(graph.status().ToString().c_str());
   auto model = Model::FromGraph(*std::move(graph));
-  if (!model.ok()) return state.SkipWithError(model.status().ToString().c_str());
+  if (!model.ok())
+    return state.SkipWithError(model.status().ToString().c_str());
   InterpreterOptions options;
   options.num_threads = static_cast<int>(state.range(1));
   if (xnnpack) {
@@ -107,12 +109,13 @@ void BM_Xnnpack(benchmark::State& state) {
   }
   const DelegateKernelStats after = runner->plan().delegate_stats();
   state.SetLabel(std::string(w.spec) +
-                 (train ? " train" : after_train ? " infer after train"
-                                                 : " infer") +
+                 (train         ? " train"
+                  : after_train ? " infer after train"
+                                : " infer") +
                  (xnnpack ? " xnnpack" : " reference"));
-  state.counters["samples/s"] = benchmark::Counter(
-      static_cast<double>(w.batch) * state.iterations(),
-      benchmark::Counter::kIsRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(w.batch) * state.iterations(),
+                         benchmark::Counter::kIsRate);
   state.counters["arena_bytes"] = static_cast<double>(runner->arena_bytes());
   state.counters["repack_ms/step"] =
       1e3 * (after.repack_seconds - before.repack_seconds) /

@@ -46,20 +46,18 @@ namespace attune {
 struct PlanView {
   const Subgraph* subgraph = nullptr;
   const std::vector<Tensor>* tensors = nullptr;
-  std::vector<int> step_nodes;        // node index of each step, in run order
-  std::vector<int> variable_of;       // per tensor: variable index or -1
+  std::vector<int> step_nodes;   // node index of each step, in run order
+  std::vector<int> variable_of;  // per tensor: variable index or -1
   // Per tensor: index of the first step after the read that writes the
   // variable (num_steps when none). Meaningful when variable_of[t] >= 0.
   std::vector<int> variable_valid_until;
   std::vector<bool> is_signature_output;  // per tensor
-  VariableStore* variables = nullptr;  // may be nullptr
-  pthreadpool_t thread_pool = nullptr;  // nullptr: the calling thread
+  VariableStore* variables = nullptr;     // may be nullptr
+  pthreadpool_t thread_pool = nullptr;    // nullptr: the calling thread
   const std::string* signature_key = nullptr;
 
   int num_steps() const { return static_cast<int>(step_nodes.size()); }
-  const Node& node(int step) const {
-    return subgraph->nodes[step_nodes[step]];
-  }
+  const Node& node(int step) const { return subgraph->nodes[step_nodes[step]]; }
   const Tensor& tensor(int t) const { return (*tensors)[t]; }
   // The variable whose current buffer holds tensor `t` while step `step`
   // runs, or -1 (not variable-backed, or written since the read).
@@ -79,8 +77,8 @@ struct Partition {
 // Counters a delegate kernel keeps about re-packing weights.
 struct DelegateKernelStats {
   int64_t invokes = 0;
-  int64_t repacks = 0;            // rebuilds after a variable changed
-  double repack_seconds = 0.0;    // total time spent in those rebuilds
+  int64_t repacks = 0;          // rebuilds after a variable changed
+  double repack_seconds = 0.0;  // total time spent in those rebuilds
 };
 
 // A compiled partition. Owned by the plan; Setup runs after every
@@ -123,8 +121,8 @@ struct DelegationReport {
     std::string delegate;
     std::string reason;
   };
-  std::vector<Claimed> partitions;  // partitions now running on a delegate
-  std::vector<Refused> refused;     // steps left on the reference kernels
+  std::vector<Claimed> partitions;     // partitions now running on a delegate
+  std::vector<Refused> refused;        // steps left on the reference kernels
   std::vector<std::string> fallbacks;  // partitions whose Build failed
 };
 

@@ -27,7 +27,7 @@ struct Run {
   int delegate = -1;
   int variable_class = -1;
   std::vector<int> members;
-  std::vector<int> between;  // reference steps after the first member
+  std::vector<int> between;    // reference steps after the first member
   std::vector<bool> produced;  // per tensor
 };
 
@@ -105,8 +105,8 @@ std::vector<ProposedPartition> ProposePartitions(
     if (owner[s] >= 0) {
       const int cls = VariableClass(view, s);
       if (!run.members.empty() &&
-          (run.delegate != owner[s] ||
-           (cls >= 0 && run.variable_class >= 0 && cls != run.variable_class))) {
+          (run.delegate != owner[s] || (cls >= 0 && run.variable_class >= 0 &&
+                                        cls != run.variable_class))) {
         close();
       }
       if (run.members.empty()) {

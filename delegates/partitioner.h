@@ -12,7 +12,7 @@ namespace attune {
 // A partition one delegate should build, and the reference steps that must
 // run before it because they sat between its members in the plan.
 struct ProposedPartition {
-  int delegate = -1;         // index into the delegate list
+  int delegate = -1;  // index into the delegate list
   Partition partition;
   std::vector<int> hoisted;  // steps moved ahead of the partition, in order
 };

@@ -236,10 +236,9 @@ int RunInfo(const InfoArgs& args) {
       for (size_t p = 0; p < d.partitions.size(); ++p) {
         std::vector<std::string> ops;
         for (int n : d.partitions[p].nodes) ops.push_back(op_of(sig, n));
-        rows.push_back({absl::StrCat("partition ", p + 1),
-                        d.partitions[p].delegate,
-                        absl::StrCat(ops.size(), " nodes"),
-                        absl::StrJoin(ops, " ")});
+        rows.push_back(
+            {absl::StrCat("partition ", p + 1), d.partitions[p].delegate,
+             absl::StrCat(ops.size(), " nodes"), absl::StrJoin(ops, " ")});
       }
       for (const auto& r : d.refused) {
         rows.push_back({absl::StrCat("node #", r.node), op_of(sig, r.node),

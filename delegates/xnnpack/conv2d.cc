@@ -41,9 +41,9 @@ absl::Status DefineConv2d(const Node& node, ValueDefiner& v) {
   float lo, hi;
   ATTUNE_RETURN_IF_ERROR(Clamp(node.attrs, lo, hi));
   const Tensor& f = v.tensor(node.inputs[1]);
-  ATTUNE_ASSIGN_OR_RETURN(
-      Window w, GetWindow(node, v.tensor(node.inputs[0]),
-                          v.tensor(node.outputs[0]), f.dim(0), f.dim(1), false));
+  ATTUNE_ASSIGN_OR_RETURN(Window w, GetWindow(node, v.tensor(node.inputs[0]),
+                                              v.tensor(node.outputs[0]),
+                                              f.dim(0), f.dim(1), false));
   const bool depthwise = node.op == OpCode::kDepthwiseConv2d;
   const size_t kh = f.dim(0), kw = f.dim(1), c = f.dim(2), o = f.dim(3);
   ATTUNE_ASSIGN_OR_RETURN(uint32_t in, v.Value(node.inputs[0]));
@@ -61,18 +61,17 @@ absl::Status DefineConv2d(const Node& node, ValueDefiner& v) {
   }
   ATTUNE_ASSIGN_OR_RETURN(uint32_t out, v.Value(node.outputs[0]));
   if (depthwise) {
-    return XnnCheck(
-        xnn_define_depthwise_convolution_2d(
-            v.subgraph(), w.top, w.right, w.bottom, w.left, w.kh, w.kw, w.sh,
-            w.sw, w.dh, w.dw, static_cast<uint32_t>(o), c, lo, hi, in, filter,
-            b, out, 0),
-        "depthwise_convolution_2d");
+    return XnnCheck(xnn_define_depthwise_convolution_2d(
+                        v.subgraph(), w.top, w.right, w.bottom, w.left, w.kh,
+                        w.kw, w.sh, w.sw, w.dh, w.dw, static_cast<uint32_t>(o),
+                        c, lo, hi, in, filter, b, out, 0),
+                    "depthwise_convolution_2d");
   }
-  return XnnCheck(xnn_define_convolution_2d(
-                      v.subgraph(), w.top, w.right, w.bottom, w.left, w.kh,
-                      w.kw, w.sh, w.sw, w.dh, w.dw, 1, c, o, lo, hi, in,
-                      filter, b, out, 0),
-                  "convolution_2d");
+  return XnnCheck(
+      xnn_define_convolution_2d(v.subgraph(), w.top, w.right, w.bottom, w.left,
+                                w.kh, w.kw, w.sh, w.sw, w.dh, w.dw, 1, c, o, lo,
+                                hi, in, filter, b, out, 0),
+      "convolution_2d");
 }
 
 }  // namespace xnn

@@ -46,9 +46,8 @@ absl::Status DefinePool2d(const Node& node, ValueDefiner& v) {
           "global_average_pooling_2d");
     }
     ATTUNE_ASSIGN_OR_RETURN(
-        uint32_t pooled,
-        v.InternalValue({static_cast<size_t>(x.dim(0)), 1, 1,
-                         static_cast<size_t>(x.dim(3))}));
+        uint32_t pooled, v.InternalValue({static_cast<size_t>(x.dim(0)), 1, 1,
+                                          static_cast<size_t>(x.dim(3))}));
     ATTUNE_RETURN_IF_ERROR(XnnCheck(
         xnn_define_global_average_pooling_2d(sg, -kInf, kInf, in, pooled, 0),
         "global_average_pooling_2d"));
@@ -61,14 +60,14 @@ absl::Status DefinePool2d(const Node& node, ValueDefiner& v) {
   ATTUNE_ASSIGN_OR_RETURN(Window w, GetWindow(node, x, y, k[0], k[1], true));
   if (node.op == OpCode::kMaxPool2d) {
     return XnnCheck(xnn_define_max_pooling_2d(sg, w.top, w.right, w.bottom,
-                                              w.left, w.kh, w.kw, w.sh, w.sw,
-                                              1, 1, -kInf, kInf, in, out, 0),
+                                              w.left, w.kh, w.kw, w.sh, w.sw, 1,
+                                              1, -kInf, kInf, in, out, 0),
                     "max_pooling_2d");
   }
-  return XnnCheck(xnn_define_average_pooling_2d(sg, w.top, w.right, w.bottom,
-                                                w.left, w.kh, w.kw, w.sh, w.sw,
-                                                -kInf, kInf, in, out, 0),
-                  "average_pooling_2d");
+  return XnnCheck(
+      xnn_define_average_pooling_2d(sg, w.top, w.right, w.bottom, w.left, w.kh,
+                                    w.kw, w.sh, w.sw, -kInf, kInf, in, out, 0),
+      "average_pooling_2d");
 }
 
 }  // namespace xnn

@@ -25,8 +25,7 @@ absl::Status CheckReshape(const PlanView& view, int step) {
   }
   ATTUNE_ASSIGN_OR_RETURN(std::vector<int64_t> pads,
                           StaticInts(view, node, 1, "paddings", {}));
-  if (static_cast<int>(pads.size()) !=
-      2 * view.tensor(node.inputs[0]).rank()) {
+  if (static_cast<int>(pads.size()) != 2 * view.tensor(node.inputs[0]).rank()) {
     return Refuse("paddings do not match the rank");
   }
   for (int64_t p : pads) {

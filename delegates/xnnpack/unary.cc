@@ -29,13 +29,15 @@ absl::Status DefineUnary(const Node& node, ValueDefiner& v) {
     case OpCode::kRelu6:
       return XnnCheck(xnn_define_clamp(sg, 0.0f, 6.0f, in, out, 0), "clamp");
     case OpCode::kLeakyRelu: {
-      ATTUNE_ASSIGN_OR_RETURN(double alpha, node.attrs.GetFloatOr("alpha", 0.2));
-      return XnnCheck(xnn_define_leaky_relu(sg, static_cast<float>(alpha), in,
-                                            out, 0),
-                      "leaky_relu");
+      ATTUNE_ASSIGN_OR_RETURN(double alpha,
+                              node.attrs.GetFloatOr("alpha", 0.2));
+      return XnnCheck(
+          xnn_define_leaky_relu(sg, static_cast<float>(alpha), in, out, 0),
+          "leaky_relu");
     }
     case OpCode::kElu: {
-      ATTUNE_ASSIGN_OR_RETURN(double alpha, node.attrs.GetFloatOr("alpha", 1.0));
+      ATTUNE_ASSIGN_OR_RETURN(double alpha,
+                              node.attrs.GetFloatOr("alpha", 1.0));
       return XnnCheck(xnn_define_elu(sg, static_cast<float>(alpha), in, out, 0),
                       "elu");
     }

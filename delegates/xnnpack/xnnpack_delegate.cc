@@ -70,10 +70,9 @@ class XnnpackKernel final : public DelegateKernel, private xnn::ValueDefiner {
                       (*tensors_)[externals_[i]].data};
     }
     setup_ = false;
-    ATTUNE_RETURN_IF_ERROR(
-        XnnStatus(xnn_setup_runtime(runtime_, bindings_.size(),
-                                    bindings_.data()),
-                  "xnn_setup_runtime"));
+    ATTUNE_RETURN_IF_ERROR(XnnStatus(
+        xnn_setup_runtime(runtime_, bindings_.size(), bindings_.data()),
+        "xnn_setup_runtime"));
     setup_ = true;
     return absl::OkStatus();
   }
@@ -109,10 +108,10 @@ class XnnpackKernel final : public DelegateKernel, private xnn::ValueDefiner {
   absl::Status Pack() {
     for (auto& [v, version] : packed_) version = variables_->version(v);
     xnn_subgraph_t subgraph = nullptr;
-    ATTUNE_RETURN_IF_ERROR(XnnStatus(
-        xnn_create_subgraph(static_cast<uint32_t>(externals_.size()), 0,
-                            &subgraph),
-        "xnn_create_subgraph"));
+    ATTUNE_RETURN_IF_ERROR(
+        XnnStatus(xnn_create_subgraph(static_cast<uint32_t>(externals_.size()),
+                                      0, &subgraph),
+                  "xnn_create_subgraph"));
     subgraph_ = subgraph;
     ids_.clear();
     packed_buffers_used_ = 0;
@@ -192,11 +191,11 @@ class XnnpackKernel final : public DelegateKernel, private xnn::ValueDefiner {
   absl::StatusOr<uint32_t> InternalValue(
       const std::vector<size_t>& dims) override {
     uint32_t id = XNN_INVALID_VALUE_ID;
-    ATTUNE_RETURN_IF_ERROR(XnnStatus(
-        xnn_define_tensor_value(subgraph_, xnn_datatype_fp32, dims.size(),
-                                dims.data(), nullptr, XNN_INVALID_VALUE_ID, 0,
-                                &id),
-        "defining an internal value"));
+    ATTUNE_RETURN_IF_ERROR(
+        XnnStatus(xnn_define_tensor_value(subgraph_, xnn_datatype_fp32,
+                                          dims.size(), dims.data(), nullptr,
+                                          XNN_INVALID_VALUE_ID, 0, &id),
+                  "defining an internal value"));
     return id;
   }
 
@@ -204,7 +203,7 @@ class XnnpackKernel final : public DelegateKernel, private xnn::ValueDefiner {
   VariableStore* variables_ = nullptr;
   pthreadpool_t pool_ = nullptr;
   std::vector<const Node*> nodes_;
-  absl::flat_hash_map<int, int> variable_of_;  // tensor -> variable
+  absl::flat_hash_map<int, int> variable_of_;     // tensor -> variable
   std::vector<std::pair<int, uint64_t>> packed_;  // variable, packed version
   std::vector<int> externals_;  // external id -> tensor (inputs first)
   size_t num_inputs_ = 0;

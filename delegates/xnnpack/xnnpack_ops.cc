@@ -132,9 +132,8 @@ absl::Status Refuse(absl::string_view why) {
 
 absl::Status XnnCheck(xnn_status status, absl::string_view what) {
   if (status == xnn_status_success) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("xnn_define_", what,
-                                          " failed (status ",
-                                          static_cast<int>(status), ")"));
+  return absl::InternalError(absl::StrCat(
+      "xnn_define_", what, " failed (status ", static_cast<int>(status), ")"));
 }
 
 absl::Status Clamp(const Attributes& attrs, float& lo, float& hi) {
@@ -154,8 +153,7 @@ absl::StatusOr<std::vector<int64_t>> StaticInts(const PlanView& view,
                                                 const Node& node, int index,
                                                 absl::string_view attr,
                                                 std::vector<int64_t> dflt) {
-  if (index < static_cast<int>(node.inputs.size()) &&
-      node.inputs[index] >= 0) {
+  if (index < static_cast<int>(node.inputs.size()) && node.inputs[index] >= 0) {
     const Tensor& t = view.tensor(node.inputs[index]);
     if (!t.is_static) return Refuse("shape operand computed at run time");
     std::vector<int64_t> values(static_cast<size_t>(t.num_elements()));
@@ -193,8 +191,8 @@ absl::StatusOr<Window> GetWindow(const Node& node, const Tensor& x,
                                  const Tensor& y, int64_t kh, int64_t kw,
                                  bool pool) {
   Window w;
-  std::vector<int64_t> dflt = pool ? std::vector<int64_t>{kh, kw}
-                                   : std::vector<int64_t>{1, 1};
+  std::vector<int64_t> dflt =
+      pool ? std::vector<int64_t>{kh, kw} : std::vector<int64_t>{1, 1};
   ATTUNE_ASSIGN_OR_RETURN(std::vector<int64_t> strides,
                           node.attrs.GetIntsOr("strides", dflt));
   ATTUNE_ASSIGN_OR_RETURN(std::vector<int64_t> dilations,

@@ -65,9 +65,9 @@ TEST(PartitionerTest, ResizeRebuildsPartitions) {
   std::vector<float> w(4 * 3);
   for (float& v : w) v = d(rng);
   const int x = b.Input("x", DType::kFloat32, {-1, 4});
-  const int y = b.Op1(OpCode::kFullyConnected,
-                      {x, b.Constant<float>("w", {4, 3}, w)},
-                      Attributes().SetString("activation", "relu"));
+  const int y =
+      b.Op1(OpCode::kFullyConnected, {x, b.Constant<float>("w", {4, 3}, w)},
+            Attributes().SetString("activation", "relu"));
   b.AddSignature("infer", {{"x", x}}, {{"y", y}});
   auto model = b.BuildModel();
   ASSERT_TRUE(model.ok());

@@ -94,14 +94,14 @@ Case OneOp(Rng& rng, OpCode op, Shape x_shape, std::vector<Shape> operands,
     const std::vector<float> values = Random(rng, Count(operands[i]));
     const std::string name = "w" + std::to_string(i);
     if (as_variables) {
-      const int buffer = b.AddBuffer(
-          {reinterpret_cast<const uint8_t*>(values.data()),
-           values.size() * sizeof(float)});
-      const int v = b.AddVariable({name, DType::kFloat32, operands[i],
-                                   Initializer::kConstantBuffer, buffer, 0,
-                                   true});
-      inputs.push_back(b.Op1(OpCode::kReadVariable, {},
-                             Attributes().SetInt("variable", v)));
+      const int buffer =
+          b.AddBuffer({reinterpret_cast<const uint8_t*>(values.data()),
+                       values.size() * sizeof(float)});
+      const int v =
+          b.AddVariable({name, DType::kFloat32, operands[i],
+                         Initializer::kConstantBuffer, buffer, 0, true});
+      inputs.push_back(
+          b.Op1(OpCode::kReadVariable, {}, Attributes().SetInt("variable", v)));
     } else {
       inputs.push_back(b.Constant<float>(name, operands[i], values));
     }
@@ -153,10 +153,10 @@ TEST(XnnpackOpsTest, Conv2dAndDepthwise) {
         .SetString("activation", kActivations[i % 3]);
     std::vector<Shape> ops = {{kh, kw, c, o}};
     if (i % 3 != 2) ops.push_back({depthwise ? c * o : o});
-    Case cs = OneOp(rng, depthwise ? OpCode::kDepthwiseConv2d : OpCode::kConv2d,
-                    {b, h + 4, w + 4, c}, ops, std::move(attrs), i % 4 == 1,
-                    std::string(depthwise ? "depthwise " : "conv2d ") +
-                        std::to_string(i));
+    Case cs = OneOp(
+        rng, depthwise ? OpCode::kDepthwiseConv2d : OpCode::kConv2d,
+        {b, h + 4, w + 4, c}, ops, std::move(attrs), i % 4 == 1,
+        std::string(depthwise ? "depthwise " : "conv2d ") + std::to_string(i));
     cs.terms = static_cast<double>(kh * kw * (depthwise ? 1 : c));
     ExpectParity(cs);
   }
@@ -172,12 +172,12 @@ TEST(XnnpackOpsTest, Pooling) {
     attrs.SetInts("ksize", {k0, k1})
         .SetInts("strides", {s0, s1})
         .SetString("padding", rng() % 2 == 0 ? "same" : "valid");
-    Case c = OneOp(rng, max ? OpCode::kMaxPool2d : OpCode::kAvgPool2d,
-                   {2, 5 + static_cast<int64_t>(rng() % 6),
-                    5 + static_cast<int64_t>(rng() % 6), 3},
-                   {}, std::move(attrs), false,
-                   std::string(max ? "max_pool2d " : "avg_pool2d ") +
-                       std::to_string(i));
+    Case c = OneOp(
+        rng, max ? OpCode::kMaxPool2d : OpCode::kAvgPool2d,
+        {2, 5 + static_cast<int64_t>(rng() % 6),
+         5 + static_cast<int64_t>(rng() % 6), 3},
+        {}, std::move(attrs), false,
+        std::string(max ? "max_pool2d " : "avg_pool2d ") + std::to_string(i));
     c.terms = static_cast<double>(k0 * k1);
     ExpectParity(c);
   }
@@ -186,10 +186,10 @@ TEST(XnnpackOpsTest, Pooling) {
 TEST(XnnpackOpsTest, GlobalAveragePooling) {
   Rng rng(4);
   for (int keepdims = 0; keepdims < 2; ++keepdims) {
-    Case c = OneOp(rng, OpCode::kMean, {3, 7, 5, 6}, {},
-                   Attributes().SetInts("axes", {1, 2}).SetInt("keepdims",
-                                                              keepdims),
-                   false, "mean keepdims " + std::to_string(keepdims));
+    Case c =
+        OneOp(rng, OpCode::kMean, {3, 7, 5, 6}, {},
+              Attributes().SetInts("axes", {1, 2}).SetInt("keepdims", keepdims),
+              false, "mean keepdims " + std::to_string(keepdims));
     c.terms = 35;
     ExpectParity(c);
   }
@@ -197,8 +197,12 @@ TEST(XnnpackOpsTest, GlobalAveragePooling) {
 
 TEST(XnnpackOpsTest, Binary) {
   Rng rng(5);
-  const OpCode ops[] = {OpCode::kAdd,     OpCode::kSub,     OpCode::kMul,
-                        OpCode::kDiv,     OpCode::kMaximum, OpCode::kMinimum,
+  const OpCode ops[] = {OpCode::kAdd,
+                        OpCode::kSub,
+                        OpCode::kMul,
+                        OpCode::kDiv,
+                        OpCode::kMaximum,
+                        OpCode::kMinimum,
                         OpCode::kSquaredDifference};
   const std::vector<std::pair<Shape, Shape>> shapes = {
       {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{4, 1, 5}, {1, 3, 1}}};
@@ -217,7 +221,8 @@ TEST(XnnpackOpsTest, Binary) {
         // Rebuild with a divisor in [0.5, 2].
         ModelBuilder b("div");
         const int x = b.Input("x", DType::kFloat32, xs);
-        const int w = b.Constant<float>("w", ws, Random(rng, Count(ws), 0.5, 2));
+        const int w =
+            b.Constant<float>("w", ws, Random(rng, Count(ws), 0.5, 2));
         const int y = b.Op1(op, {x, w});
         b.AddSignature("infer", {{"x", x}}, {{"y", y}});
         c.model = *b.BuildModel();
@@ -251,8 +256,7 @@ TEST(XnnpackOpsTest, Unary) {
   };
   for (const U& u : ops) {
     Case c = OneOp(rng, u.op, {3, 17}, {}, u.attrs, false,
-                   std::string(OpName(u.op)),
-                   u.lo, u.hi);
+                   std::string(OpName(u.op)), u.lo, u.hi);
     ExpectParity(c);
   }
 }
@@ -271,11 +275,11 @@ TEST(XnnpackOpsTest, ReshapeAndPad) {
   {
     ModelBuilder b("pad");
     const int x = b.Input("x", DType::kFloat32, {2, 3, 4, 5});
-    const int y =
-        b.Op1(OpCode::kPad,
-              {x, b.Constant<int64_t>("p", {4, 2},
-                                      std::vector<int64_t>{0, 0, 1, 2, 2, 0, 0, 1})},
-              Attributes().SetFloat("value", 0.5));
+    const int y = b.Op1(
+        OpCode::kPad,
+        {x, b.Constant<int64_t>("p", {4, 2},
+                                std::vector<int64_t>{0, 0, 1, 2, 2, 0, 0, 1})},
+        Attributes().SetFloat("value", 0.5));
     b.AddSignature("infer", {{"x", x}}, {{"y", y}});
     Case c{*b.BuildModel(), {2, 3, 4, 5}, Random(rng, 120), 1, "pad"};
     ExpectParity(c);
@@ -285,9 +289,9 @@ TEST(XnnpackOpsTest, ReshapeAndPad) {
 TEST(XnnpackOpsTest, RefusalsNameTheReason) {
   Rng rng(8);
   // tanh is not mapped; fully_connected with a fused tanh is refused too.
-  Case c = OneOp(rng, OpCode::kFullyConnected, {2, 3}, {{3, 4}},
-                 Attributes().SetString("activation", "tanh"), false,
-                 "fc tanh");
+  Case c =
+      OneOp(rng, OpCode::kFullyConnected, {2, 3}, {{3, 4}},
+            Attributes().SetString("activation", "tanh"), false, "fc tanh");
   auto xnn = CreateXnnpackDelegate();
   ASSERT_TRUE(xnn.ok());
   InterpreterOptions options;

@@ -255,12 +255,12 @@ TEST(XnnpackTrainingTest, PartitionsAroundUnsupportedOps) {
   for (float& v : w2) v = d(rng);
   for (float& v : xv) v = d(rng);
   const int x = b.Input("x", DType::kFloat32, {3, 6});
-  const int h = b.Op1(OpCode::kFullyConnected,
-                      {x, b.Constant<float>("w1", {6, 5}, w1)},
-                      Attributes().SetString("activation", "relu"));
+  const int h =
+      b.Op1(OpCode::kFullyConnected, {x, b.Constant<float>("w1", {6, 5}, w1)},
+            Attributes().SetString("activation", "relu"));
   const int t = b.Op1(OpCode::kTanh, {h});
-  const int y = b.Op1(OpCode::kFullyConnected,
-                      {t, b.Constant<float>("w2", {5, 4}, w2)});
+  const int y =
+      b.Op1(OpCode::kFullyConnected, {t, b.Constant<float>("w2", {5, 4}, w2)});
   b.AddSignature("infer", {{"x", x}}, {{"y", y}});
   auto model = b.BuildModel();
   ASSERT_TRUE(model.ok()) << model.status();
@@ -320,7 +320,8 @@ TEST(XnnpackTrainingTest, FailedBuildFallsBackWithReason) {
   EXPECT_NE(report.fallbacks[0].find("no device"), std::string::npos);
   EXPECT_TRUE(report.partitions.empty());
   ASSERT_TRUE(infer->AllocateTensors().ok());
-  ASSERT_TRUE(infer->SetInput<float>("x", std::vector<float>{-1, 2, -3, 4}).ok());
+  ASSERT_TRUE(
+      infer->SetInput<float>("x", std::vector<float>{-1, 2, -3, 4}).ok());
   ASSERT_TRUE(infer->Invoke().ok());
   auto out = *infer->typed_output<float>("y");
   EXPECT_EQ(std::vector<float>(out.begin(), out.end()),

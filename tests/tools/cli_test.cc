@@ -526,9 +526,8 @@ TEST_F(CliTest, DelegateXnnpack) {
   Result r = Attune("info tiny.attune --delegate xnnpack");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("delegation (1 partitions)"));
-  EXPECT_THAT(r.out,
-              HasSubstr("partition 1  xnnpack  2 nodes  fully_connected "
-                        "fully_connected"));
+  EXPECT_THAT(r.out, HasSubstr("partition 1  xnnpack  2 nodes  fully_connected "
+                               "fully_connected"));
   r = Attune("info tiny.attune --json --delegate xnnpack");
   ASSERT_EQ(r.code, 0) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
@@ -540,12 +539,13 @@ TEST_F(CliTest, DelegateXnnpack) {
             nlohmann::json::array({"fully_connected", "fully_connected"}));
 
   const std::vector<float> x = {0.5f, -1.0f, 2.0f, -0.25f, 0.75f, 1.5f};
-  ASSERT_TRUE(
-      WriteNpy(dir_ + "/x.npy", *Array::From<float>({2, 3}, absl::MakeConstSpan(x)))
-          .ok());
+  ASSERT_TRUE(WriteNpy(dir_ + "/x.npy",
+                       *Array::From<float>({2, 3}, absl::MakeConstSpan(x)))
+                  .ok());
   r = Attune("run tiny.attune --input x=x.npy --output-dir ref");
   ASSERT_EQ(r.code, 0) << r.err;
-  r = Attune("run tiny.attune --input x=x.npy --output-dir xnn --delegate xnnpack");
+  r = Attune(
+      "run tiny.attune --input x=x.npy --output-dir xnn --delegate xnnpack");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   absl::StatusOr<Array> a = ReadNpy(dir_ + "/ref/logits.npy");
