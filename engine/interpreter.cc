@@ -39,6 +39,7 @@ absl::StatusOr<std::unique_ptr<Interpreter>> Interpreter::Create(
   PlanOptions plan_options;
   plan_options.thread_pool = interpreter->thread_pool_;
   plan_options.variables = interpreter->variables_.get();
+  plan_options.delegates = options.delegates;
   const auto& signatures = interpreter->model_->graph().signatures;
   for (int s = 0; s < static_cast<int>(signatures.size()); ++s) {
     ATTUNE_ASSIGN_OR_RETURN(

@@ -21,6 +21,9 @@ struct InterpreterOptions {
   // Upper bound on the total bytes of the model's variables, checked before
   // any is allocated (ResourceExhausted above it).
   size_t max_variable_bytes = VariableStore::kDefaultMaxVariableBytes;
+  // Delegates in priority order (e.g. CreateXnnpackDelegate()); every
+  // signature's plan offers them its steps. They share the thread pool.
+  std::vector<std::shared_ptr<Delegate>> delegates;
 };
 
 // Runs the signatures of one model. Owns one thread pool, the resource

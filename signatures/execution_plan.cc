@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "delegates/partitioner.h"
 #include "engine/kernels/registry.h"
 #include "engine/status_macros.h"
 
@@ -31,6 +33,13 @@ struct ExecutionPlan::Step {
   std::vector<Tensor*> outputs;
   std::vector<size_t> scratch_sizes;
   std::vector<void*> scratch;
+  // Tensors the step reads and writes (arena lifetimes).
+  std::vector<int> input_ids;
+  std::vector<int> output_ids;
+  // Set for a delegated partition (then `kernel` is nullptr and `node` is
+  // the partition's first node).
+  std::unique_ptr<DelegateKernel> delegate;
+  std::string delegate_name;
 };
 
 ExecutionPlan::ExecutionPlan(std::shared_ptr<const Model> model,
@@ -108,6 +117,7 @@ absl::Status ExecutionPlan::Prepare() {
   static_bytes_ = 0;
   num_folded_ = 0;
   num_aliased_reads_ = 0;
+  delegation_ = DelegationReport();
 
   // 1. Tensors: constants point into the model; inputs take their shapes.
   std::vector<bool> defined(tensors_.size(), false);
@@ -181,6 +191,7 @@ absl::Status ExecutionPlan::Prepare() {
     }
   }
   AliasVariableReads();
+  ApplyDelegates();
   PlanMemory();
   prepared_ = true;
   return absl::OkStatus();
@@ -201,6 +212,10 @@ absl::Status ExecutionPlan::PrepareNode(int n, std::vector<size_t>& scratch) {
     step.inputs.push_back(t == -1 ? nullptr : &tensors_[t]);
   }
   for (int t : node.outputs) step.outputs.push_back(&tensors_[t]);
+  for (int t : node.inputs) {
+    if (t != -1) step.input_ids.push_back(t);
+  }
+  step.output_ids = node.outputs;
 
   NodeContext::Bindings bindings{node.op,
                                  &node.attrs,
@@ -365,11 +380,8 @@ void ExecutionPlan::PlanMemory() {
     touch(io.tensor, std::max(num_steps - 1, 0));
   }
   for (int s = 0; s < num_steps; ++s) {
-    const Node& node = subgraph_->nodes[steps_[s].node];
-    for (int t : node.inputs) {
-      if (t != -1) touch(t, s);
-    }
-    for (int t : node.outputs) touch(t, s);
+    for (int t : steps_[s].input_ids) touch(t, s);
+    for (int t : steps_[s].output_ids) touch(t, s);
     for (size_t bytes : steps_[s].scratch_sizes) {
       requests_.push_back({bytes, s, s});
       request_tensor_.push_back(-1);
@@ -415,6 +427,11 @@ absl::Status ExecutionPlan::AllocateTensors() {
     input_strings_[i].resize(static_cast<size_t>(tensor.num_elements()));
     tensor.data = input_strings_[i].data();
   }
+  for (Step& step : steps_) {
+    if (step.delegate != nullptr) {
+      ATTUNE_RETURN_IF_ERROR(step.delegate->Setup());
+    }
+  }
   allocated_ = true;
   return absl::OkStatus();
 }
@@ -426,6 +443,10 @@ absl::Status ExecutionPlan::Invoke() {
         "\": call AllocateTensors before Invoke (and after ResizeInput)"));
   }
   for (Step& step : steps_) {
+    if (step.delegate != nullptr) {
+      ATTUNE_RETURN_IF_ERROR(step.delegate->Invoke());
+      continue;
+    }
     const Node& node = subgraph_->nodes[step.node];
     NodeContext::Bindings bindings{node.op,
                                    &node.attrs,
@@ -449,6 +470,121 @@ int ExecutionPlan::num_steps() const { return static_cast<int>(steps_.size()); }
 
 OpCode ExecutionPlan::step_op(int step) const {
   return subgraph_->nodes[steps_[step].node].op;
+}
+
+absl::string_view ExecutionPlan::step_delegate(int step) const {
+  return steps_[step].delegate_name;
+}
+
+DelegateKernelStats ExecutionPlan::delegate_stats() const {
+  DelegateKernelStats total;
+  for (const Step& step : steps_) {
+    if (step.delegate == nullptr) continue;
+    const DelegateKernelStats s = step.delegate->stats();
+    total.invokes += s.invokes;
+    total.repacks += s.repacks;
+    total.repack_seconds += s.repack_seconds;
+  }
+  return total;
+}
+
+DelegateKernelStats ExecutionPlan::step_delegate_stats(int step) const {
+  const Step& s = steps_[step];
+  return s.delegate == nullptr ? DelegateKernelStats() : s.delegate->stats();
+}
+
+PlanView ExecutionPlan::MakePlanView() const {
+  PlanView view;
+  view.subgraph = subgraph_;
+  view.tensors = &tensors_;
+  const int num_steps = static_cast<int>(steps_.size());
+  for (const Step& step : steps_) view.step_nodes.push_back(step.node);
+  view.variable_of.assign(tensors_.size(), -1);
+  view.variable_valid_until.assign(tensors_.size(), num_steps);
+  view.is_signature_output.assign(tensors_.size(), false);
+  for (const SignatureIo& io : signature_->outputs) {
+    view.is_signature_output[io.tensor] = true;
+  }
+  auto variable_of = [](const Node& node) {
+    return static_cast<int>(node.attrs.GetIntOr("variable", -1).value_or(-1));
+  };
+  // Aliased reads are valid while their output lives; a read that runs as a
+  // step is valid until the next write to its variable.
+  for (const Node& node : subgraph_->nodes) {
+    if (node.op == OpCode::kReadVariable && aliased_[node.outputs[0]]) {
+      view.variable_of[node.outputs[0]] = variable_of(node);
+    }
+  }
+  for (int s = 0; s < num_steps; ++s) {
+    const Node& node = subgraph_->nodes[steps_[s].node];
+    if (node.op != OpCode::kReadVariable) continue;
+    const int t = node.outputs[0];
+    view.variable_of[t] = variable_of(node);
+    for (int later = s + 1; later < num_steps; ++later) {
+      const Node& other = subgraph_->nodes[steps_[later].node];
+      if (IsStateful(other.op) && other.op != OpCode::kReadVariable &&
+          variable_of(other) == view.variable_of[t]) {
+        view.variable_valid_until[t] = later;
+        break;
+      }
+    }
+  }
+  view.variables = options_.variables;
+  view.thread_pool = options_.thread_pool;
+  view.signature_key = &signature_->key;
+  return view;
+}
+
+void ExecutionPlan::ApplyDelegates() {
+  if (options_.delegates.empty() || steps_.empty()) return;
+  const PlanView view = MakePlanView();
+  std::vector<ProposedPartition> proposals =
+      ProposePartitions(view, options_.delegates, delegation_);
+  // 1. Build each partition; a failure leaves its steps as they are.
+  const int num_steps = static_cast<int>(steps_.size());
+  std::vector<int> part_of(num_steps, -1);
+  std::vector<std::unique_ptr<DelegateKernel>> kernels(proposals.size());
+  for (size_t p = 0; p < proposals.size(); ++p) {
+    const ProposedPartition& proposal = proposals[p];
+    Delegate& delegate = *options_.delegates[proposal.delegate];
+    std::vector<int> nodes;
+    for (int s : proposal.partition.steps) nodes.push_back(steps_[s].node);
+    absl::StatusOr<std::unique_ptr<DelegateKernel>> kernel =
+        delegate.Build(view, proposal.partition);
+    if (!kernel.ok()) {
+      delegation_.fallbacks.push_back(absl::StrCat(
+          delegate.name(), " partition of nodes #", absl::StrJoin(nodes, ",#"),
+          " (signature \"", signature_->key,
+          "\") runs on the reference kernels: ", kernel.status().message()));
+      continue;
+    }
+    kernels[p] = *std::move(kernel);
+    delegation_.partitions.push_back({std::string(delegate.name()), nodes});
+    for (int s : proposal.partition.steps) part_of[s] = static_cast<int>(p);
+    for (int s : proposal.hoisted) part_of[s] = static_cast<int>(p);
+  }
+  // 2. New order: each built partition at its first member, preceded by the
+  //    reference steps hoisted out of it.
+  std::vector<Step> steps;
+  for (int s = 0; s < num_steps; ++s) {
+    const int p = part_of[s];
+    if (p < 0) {
+      steps.push_back(std::move(steps_[s]));
+      continue;
+    }
+    if (kernels[p] == nullptr) continue;  // already emitted
+    const ProposedPartition& proposal = proposals[p];
+    for (int h : proposal.hoisted) steps.push_back(std::move(steps_[h]));
+    Step step;
+    step.node = steps_[proposal.partition.steps.front()].node;
+    step.input_ids = proposal.partition.inputs;
+    step.output_ids = proposal.partition.outputs;
+    step.delegate = std::move(kernels[p]);
+    step.delegate_name =
+        std::string(options_.delegates[proposal.delegate]->name());
+    steps.push_back(std::move(step));
+  }
+  steps_ = std::move(steps);
 }
 
 std::string ExecutionPlan::ArenaDebugString(int width) const {

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "delegates/delegate.h"
 #include "engine/graph.h"
 #include "engine/kernels/kernel.h"
 #include "engine/memory_planner.h"
@@ -26,6 +27,9 @@ struct PlanOptions {
   // The interpreter's variables, read and written by variable ops. Not
   // owned; must outlive the plan. nullptr: the plan may not use variables.
   VariableStore* variables = nullptr;
+  // Delegates in priority order (see delegates/delegate.h); empty: every
+  // step runs on the reference kernels. Shared, not owned exclusively.
+  std::vector<std::shared_ptr<Delegate>> delegates;
 };
 
 // The prepared, memory-planned execution of one signature.
@@ -42,6 +46,12 @@ struct PlanOptions {
 //     in one arena.
 //  3. AllocateTensors grows the arena if needed and binds data pointers.
 //  4. Invoke runs the steps' Eval functions and allocates nothing.
+//  Between steps 1 and 2, delegates (PlanOptions::delegates) claim
+//  partitions of the steps and compile them (packing weights); each
+//  partition becomes one step and only its inputs and outputs take arena
+//  space. After step 3 each delegate kernel is Setup. The one exception to
+//  "Invoke allocates nothing": a delegate kernel whose variable weights
+//  changed since it packed them re-packs inside Invoke (XNNPACK allocates).
 // A read_variable whose output no later assign to the same variable can
 // change while it is live is not run at all: its output aliases the
 // variable's buffer (zero-copy).
@@ -72,7 +82,8 @@ class ExecutionPlan {
   absl::Status AllocateTensors();
 
   // Runs the steps. FailedPrecondition before AllocateTensors (or after a
-  // resize without it). Performs no heap allocation.
+  // resize without it). Performs no heap allocation, except a delegate's
+  // re-pack after a variable it packed was written (see above).
   absl::Status Invoke();
 
   // Runtime tensors of the signature's inputs and outputs (stable pointers).
@@ -96,8 +107,17 @@ class ExecutionPlan {
   int num_folded() const { return num_folded_; }
   // read_variable nodes replaced by zero-copy views of the variable.
   int num_aliased_reads() const { return num_aliased_reads_; }
-  // Ops per step, for `attune info` and delegates.
+  // Ops per step, for `attune info` and delegates (a delegated step reports
+  // its first node's op).
   OpCode step_op(int step) const;
+  // The delegate running step `step`, or "" for a reference kernel.
+  absl::string_view step_delegate(int step) const;
+  // Which steps the delegates took and why others stayed (after a prepare).
+  const DelegationReport& delegation_report() const { return delegation_; }
+  // Sum of the delegate kernels' counters (re-packs after weight updates).
+  DelegateKernelStats delegate_stats() const;
+  // One delegated step's counters (zeros for a reference step).
+  DelegateKernelStats step_delegate_stats(int step) const;
   // ASCII map of the arena (see memory_planner.h).
   std::string ArenaDebugString(int width = 64) const;
   // The planner's inputs and result, for tests.
@@ -116,6 +136,8 @@ class ExecutionPlan {
   absl::Status FoldNode(int node_index, absl::Span<const size_t> scratch,
                         void* op_data);
   void AliasVariableReads();
+  void ApplyDelegates();
+  PlanView MakePlanView() const;
   void PlanMemory();
 
   std::shared_ptr<const Model> model_;
@@ -135,6 +157,7 @@ class ExecutionPlan {
   size_t static_bytes_ = 0;
   int num_folded_ = 0;
   int num_aliased_reads_ = 0;
+  DelegationReport delegation_;
 
   // Arena planning: request i is tensor request_tensor_[i] (or scratch when
   // -1, owned by step request_step_[i]).

@@ -86,11 +86,14 @@ double Percentile(const std::vector<double>& sorted, double p) {
 }
 
 int RunBench(const BenchArgs& args) {
-  if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
+  absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> delegates =
+      MakeDelegates(args.runtime);
+  if (!delegates.ok()) return Fail(delegates.status());
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(args.model);
   if (!model.ok()) return Fail(model.status());
   InterpreterOptions options;
   options.num_threads = args.runtime.threads;
+  options.delegates = *delegates;
   absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
       Interpreter::Create(*model, options);
   if (!interpreter.ok()) return Fail(interpreter.status());
@@ -108,6 +111,7 @@ int RunBench(const BenchArgs& args) {
     if (absl::Status s = r.ResizeInput(name, shape); !s.ok()) return Fail(s);
   }
   if (absl::Status s = r.AllocateTensors(); !s.ok()) return Fail(s);
+  WarnDelegateFallbacks(r);
   const int64_t classes = Classes(**interpreter);
   std::mt19937_64 rng(0);
   for (const std::string& name : r.input_names()) {

@@ -8,6 +8,7 @@
 // "attune: ..." reason on stderr, 2 usage error.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "checkpoint/store.h"
+#include "delegates/delegate.h"
 #include "engine/interpreter.h"
+#include "signatures/signature_runner.h"
 
 namespace attune {
 namespace cli {
@@ -48,9 +51,14 @@ struct RuntimeOptions {
   std::vector<std::string> delegates;
 };
 void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options);
-// FailedPrecondition naming the first requested delegate: none is built
-// into this version.
-absl::Status CheckDelegates(const RuntimeOptions& options);
+// The requested delegates, in priority order. Unimplemented for "gpu" (not
+// built yet); the failure of creating "xnnpack" otherwise.
+absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> MakeDelegates(
+    const RuntimeOptions& options);
+
+// Prints "attune: warning: ..." to stderr for each delegate partition of
+// `runner`'s current plan that fell back to the reference kernels.
+void WarnDelegateFallbacks(const SignatureRunner& runner);
 
 // --checkpoint DB (fit, run): restores the latest checkpoint of DB into
 // `interpreter` when DB exists and has one (printing a line on stdout);

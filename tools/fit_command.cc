@@ -123,16 +123,24 @@ int RunFit(const FitArgs& args) {
   if (!args.val_x.empty() && args.val_split > 0) {
     return UsageError("--val-split and --val-x/--val-y exclude each other");
   }
-  if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
+  absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> delegates =
+      MakeDelegates(args.runtime);
+  if (!delegates.ok()) return Fail(delegates.status());
 
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(args.model);
   if (!model.ok()) return Fail(model.status());
   InterpreterOptions interpreter_options;
   interpreter_options.num_threads = args.runtime.threads;
+  interpreter_options.delegates = *delegates;
   absl::StatusOr<std::unique_ptr<Interpreter>> created =
       Interpreter::Create(*model, interpreter_options);
   if (!created.ok()) return Fail(created.status());
   Interpreter& interpreter = **created;
+  if (absl::StatusOr<SignatureRunner*> train =
+          interpreter.GetSignatureRunner("train");
+      train.ok()) {
+    WarnDelegateFallbacks(**train);
+  }
   const std::vector<std::string> keys = interpreter.signature_keys();
   if (std::find(keys.begin(), keys.end(), "train") == keys.end()) {
     return Fail(absl::StrCat(

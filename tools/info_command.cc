@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/model.h"
 #include "nlohmann/json.hpp"
 #include "pthreadpool.h"
@@ -59,6 +60,7 @@ struct PlanInfo {
   int steps = 0;
   int folded = 0;
   std::string error;
+  DelegationReport delegation;
 };
 
 struct IoRow {
@@ -68,7 +70,9 @@ struct IoRow {
 };
 
 int RunInfo(const InfoArgs& args) {
-  if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
+  absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> delegates =
+      MakeDelegates(args.runtime);
+  if (!delegates.ok()) return Fail(delegates.status());
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(args.model);
   if (!model.ok()) return Fail(model.status());
   const Graph& graph = (*model)->graph();
@@ -79,6 +83,7 @@ int RunInfo(const InfoArgs& args) {
   }
   PlanOptions options;
   options.thread_pool = pool;
+  options.delegates = *delegates;
   // Variable ops (read_variable, optimizer updates) prepare against the
   // model's variables.
   absl::StatusOr<std::unique_ptr<VariableStore>> variables =
@@ -94,6 +99,7 @@ int RunInfo(const InfoArgs& args) {
       info.arena_bytes = (*plan)->arena_bytes();
       info.steps = (*plan)->num_steps();
       info.folded = (*plan)->num_folded();
+      info.delegation = (*plan)->delegation_report();
     } else {
       info.error = std::string(plan.status().message());
     }
@@ -113,6 +119,9 @@ int RunInfo(const InfoArgs& args) {
   for (const VariableInfo& v : graph.variables) {
     if (IsFullyDefined(v.shape)) parameters += NumElements(v.shape);
   }
+  auto op_of = [&](const Signature& sig, int node) {
+    return std::string(OpName(graph.subgraphs[sig.subgraph].nodes[node].op));
+  };
   auto io_rows = [&](const Signature& sig, bool inputs) {
     std::vector<IoRow> rows;
     const Subgraph& sg = graph.subgraphs[sig.subgraph];
@@ -149,6 +158,26 @@ int RunInfo(const InfoArgs& args) {
         s["arena_bytes"] = plans[i].arena_bytes;
         s["steps"] = plans[i].steps;
         s["folded"] = plans[i].folded;
+        if (!args.runtime.delegates.empty()) {
+          const DelegationReport& d = plans[i].delegation;
+          Json parts = Json::array();
+          for (const auto& p : d.partitions) {
+            Json ops = Json::array();
+            for (int n : p.nodes) ops.push_back(op_of(sig, n));
+            parts.push_back(
+                {{"delegate", p.delegate}, {"nodes", p.nodes}, {"ops", ops}});
+          }
+          Json refused = Json::array();
+          for (const auto& r : d.refused) {
+            refused.push_back({{"node", r.node},
+                               {"op", op_of(sig, r.node)},
+                               {"delegate", r.delegate},
+                               {"reason", r.reason}});
+          }
+          s["delegation"] = {{"partitions", parts},
+                             {"refused", refused},
+                             {"fallbacks", d.fallbacks}};
+        }
       } else {
         s["arena_bytes"] = nullptr;
         s["plan_error"] = plans[i].error;
@@ -201,6 +230,27 @@ int RunInfo(const InfoArgs& args) {
       }
     }
     text += FormatTable(rows);
+    if (plans[i].ok && !args.runtime.delegates.empty()) {
+      const DelegationReport& d = plans[i].delegation;
+      rows.clear();
+      for (size_t p = 0; p < d.partitions.size(); ++p) {
+        std::vector<std::string> ops;
+        for (int n : d.partitions[p].nodes) ops.push_back(op_of(sig, n));
+        rows.push_back(
+            {absl::StrCat("partition ", p + 1), d.partitions[p].delegate,
+             absl::StrCat(ops.size(), " nodes"), absl::StrJoin(ops, " ")});
+      }
+      for (const auto& r : d.refused) {
+        rows.push_back({absl::StrCat("node #", r.node), op_of(sig, r.node),
+                        absl::StrCat("refused by ", r.delegate), r.reason});
+      }
+      for (const std::string& f : d.fallbacks) {
+        rows.push_back({"fallback", f, "", ""});
+      }
+      absl::StrAppend(&text, "  delegation (", d.partitions.size(),
+                      " partitions)\n");
+      text += FormatTable(rows, "    ");
+    }
   }
   absl::StrAppend(&text, "\nvariables (", graph.variables.size(), ", ",
                   Grouped(parameters), " parameters)\n");

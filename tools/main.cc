@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "delegates/xnnpack/xnnpack_delegate.h"
 #include "tools/cli.h"
 
 namespace attune {
@@ -44,14 +45,31 @@ void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options) {
   app->add_option("--delegate", options.delegates,
                   "Delegate to use, repeatable, in priority order "
                   "(xnnpack, gpu)")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->check(CLI::IsMember({"xnnpack", "gpu"}));
 }
 
-absl::Status CheckDelegates(const RuntimeOptions& options) {
-  if (options.delegates.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("delegate ", options.delegates.front(),
-                   " is not available in this build"));
+absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> MakeDelegates(
+    const RuntimeOptions& options) {
+  std::vector<std::shared_ptr<Delegate>> delegates;
+  for (const std::string& name : options.delegates) {
+    if (name == "xnnpack") {
+      absl::StatusOr<std::shared_ptr<Delegate>> xnnpack =
+          CreateXnnpackDelegate();
+      if (!xnnpack.ok()) return xnnpack.status();
+      delegates.push_back(*std::move(xnnpack));
+    } else {
+      return absl::UnimplementedError(
+          absl::StrCat("delegate ", name, " is not implemented yet"));
+    }
+  }
+  return delegates;
+}
+
+void WarnDelegateFallbacks(const SignatureRunner& runner) {
+  for (const std::string& line : runner.plan().delegation_report().fallbacks) {
+    std::cerr << "attune: warning: " << line << std::endl;
+  }
 }
 
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows,

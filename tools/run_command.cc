@@ -109,12 +109,15 @@ int RunRun(const RunArgs& args) {
     }
     feeds.emplace_back(input.substr(0, eq), input.substr(eq + 1));
   }
-  if (absl::Status s = CheckDelegates(args.runtime); !s.ok()) return Fail(s);
+  absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> delegates =
+      MakeDelegates(args.runtime);
+  if (!delegates.ok()) return Fail(delegates.status());
 
   absl::StatusOr<std::shared_ptr<const Model>> model = Model::Load(args.model);
   if (!model.ok()) return Fail(model.status());
   InterpreterOptions options;
   options.num_threads = args.runtime.threads;
+  options.delegates = *delegates;
   absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
       Interpreter::Create(*model, options);
   if (!interpreter.ok()) return Fail(interpreter.status());
@@ -180,6 +183,7 @@ int RunRun(const RunArgs& args) {
     arrays.push_back(*std::move(array));
   }
   if (absl::Status s = r.AllocateTensors(); !s.ok()) return Fail(s);
+  WarnDelegateFallbacks(r);
   for (size_t i = 0; i < feeds.size(); ++i) {
     absl::StatusOr<Tensor*> tensor = r.input(feeds[i].first);
     if (!tensor.ok()) return Fail(tensor.status());

@@ -243,7 +243,7 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
       {"info missing.attune", 1, "missing.attune"},
       {"info not_a_model", 1, "not_a_model"},
       {"info tiny.attune --delegate gpu", 1,
-       "delegate gpu is not available in this build"},
+       "delegate gpu is not implemented yet"},
       {"run missing.attune --input x=x.npy", 1, "missing.attune"},
       {"run tiny.attune --input x=nope.npy", 1, "nope.npy"},
       {"run tiny.attune --input x=xi.npy", 1,
@@ -256,8 +256,9 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
       {"run tiny.attune --signature train --input x=x.npy", 1, "train"},
       {"run tiny.attune --input x=x.npy --checkpoint not_a_model", 1,
        "checkpoint database \"not_a_model\""},
-      {"run tiny.attune --input x=x.npy --delegate xnnpack", 1,
-       "delegate xnnpack is not available in this build"},
+      {"run tiny.attune --input x=x.npy --delegate gpu", 1,
+       "delegate gpu is not implemented yet"},
+      {"run tiny.attune --input x=x.npy --delegate tpu", 2, "--delegate"},
       // Usage errors: exit 2.
       {"", 2, "subcommand is required"},
       {"frobnicate", 2, "frobnicate"},
@@ -433,6 +434,28 @@ TEST_F(FitCliTest, TrainsWithValidationLogAndWeights) {
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/s/step_10/optimizer__step.npy"));
 }
 
+// fit --delegate xnnpack trains to the same weights as the reference
+// kernels (within 1e-5) and bench takes the delegate too.
+TEST_F(FitCliTest, FitAndBenchWithXnnpack) {
+  const std::string base =
+      "fit cls.attune --x x.npy --y y.npy --batch-size 8 --epochs 3 --seed 1 "
+      "--learning-rate 0.5 ";
+  Result r = Attune(base + "--save-weights ref");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Attune(base + "--save-weights xnn --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  absl::StatusOr<Array> a = ReadNpy(dir_ + "/ref/dense__kernel.npy");
+  absl::StatusOr<Array> b = ReadNpy(dir_ + "/xnn/dense__kernel.npy");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->shape, b->shape);
+  for (int64_t i = 0; i < a->num_elements(); ++i) {
+    EXPECT_NEAR(b->values<float>()[i], a->values<float>()[i], 1e-5);
+  }
+  r = Attune("bench cls.attune --signature infer --delegate xnnpack --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+}
+
 TEST_F(FitCliTest, CsvValSplitScheduleJsonlAccumulate) {
   Result r = Attune(
       "fit cls.attune --x data.csv --y data.csv --label-column label "
@@ -533,8 +556,8 @@ TEST_F(FitCliTest, FitExitCodes) {
        "checkpoint database \"x.npy\""},
       {"run tiny.attune --input x=x.npy --checkpoint other.db", 1,
        "fingerprint"},
-      {"fit cls.attune --x x.npy --y y.npy --delegate xnnpack " + base, 1,
-       "delegate xnnpack is not available in this build"},
+      {"fit cls.attune --x x.npy --y y.npy --delegate gpu " + base, 1,
+       "delegate gpu is not implemented yet"},
       {"fit cls.attune --x x.npy --y y.npy --log log.txt " + base, 1,
        ".csv or .jsonl"},
       {"bench cls.attune --signature nope", 1, "nope"},
@@ -589,6 +612,51 @@ TEST_F(FitCliTest, BenchPrintsLatencyMemoryAndArena) {
   EXPECT_THAT(r.out, HasSubstr("latency ms  p50 "));
   EXPECT_THAT(r.out, HasSubstr("peak resident memory"));
   EXPECT_THAT(r.out, HasSubstr("arena "));
+}
+
+}  // namespace
+}  // namespace attune
+
+namespace attune {
+namespace {
+
+// --delegate xnnpack: info lists the partition, run gives the reference
+// kernels' logits within the delegate's tolerance.
+TEST_F(CliTest, DelegateXnnpack) {
+  Write("tiny.json", kTinySpec);
+  ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  Result r = Attune("info tiny.attune --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("delegation (1 partitions)"));
+  EXPECT_THAT(r.out, HasSubstr("partition 1  xnnpack  2 nodes  fully_connected "
+                               "fully_connected"));
+  r = Attune("info tiny.attune --json --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  const nlohmann::json& d = j["signatures"][0]["delegation"];
+  ASSERT_EQ(d["partitions"].size(), 1u) << d.dump();
+  EXPECT_EQ(d["partitions"][0]["delegate"], "xnnpack");
+  EXPECT_EQ(d["partitions"][0]["ops"],
+            nlohmann::json::array({"fully_connected", "fully_connected"}));
+
+  const std::vector<float> x = {0.5f, -1.0f, 2.0f, -0.25f, 0.75f, 1.5f};
+  ASSERT_TRUE(WriteNpy(dir_ + "/x.npy",
+                       *Array::From<float>({2, 3}, absl::MakeConstSpan(x)))
+                  .ok());
+  r = Attune("run tiny.attune --input x=x.npy --output-dir ref");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Attune(
+      "run tiny.attune --input x=x.npy --output-dir xnn --delegate xnnpack");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  absl::StatusOr<Array> a = ReadNpy(dir_ + "/ref/logits.npy");
+  absl::StatusOr<Array> b = ReadNpy(dir_ + "/xnn/logits.npy");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->shape, b->shape);
+  const float* pa = reinterpret_cast<const float*>(a->bytes.data());
+  const float* pb = reinterpret_cast<const float*>(b->bytes.data());
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(pb[i], pa[i], 1e-5);
 }
 
 }  // namespace
