@@ -2,7 +2,8 @@
 // (verify + map + shape inference + Model validation), and infer latency of
 // the imported model at 1 and 2 threads, batch 1, random input. Plus W4's
 // train step and infer (embedder + trainable head 1280->128->5, batch 16,
-// Adam).
+// Adam). Infer and W4 run with the reference kernels and with the XNNPACK
+// delegate (arg "xnnpack").
 
 #include <fstream>
 #include <iterator>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "delegates/xnnpack/xnnpack_delegate.h"
 #include "engine/interpreter.h"
 #include "importers/tflite/head.h"
 #include "importers/tflite/importer.h"
@@ -29,6 +31,21 @@ constexpr TfliteModel kModels[] = {
     {"mobilenet_v2_035_96_embedder.tflite", "serving_default",
      "keras_layer_input"},
 };
+
+// Interpreter options for `threads`, with the XNNPACK delegate when
+// `xnnpack`. Sets an error on `state` and returns false when it cannot.
+bool MakeOptions(benchmark::State& state, int64_t threads, bool xnnpack,
+                 InterpreterOptions& options) {
+  options.num_threads = static_cast<int>(threads);
+  if (!xnnpack) return true;
+  auto delegate = CreateXnnpackDelegate();
+  if (!delegate.ok()) {
+    state.SkipWithError(delegate.status().ToString().c_str());
+    return false;
+  }
+  options.delegates = {*delegate};
+  return true;
+}
 
 std::vector<uint8_t> ReadModel(const char* name) {
   std::ifstream in(std::string(ATTUNE_SOURCE_DIR) + "/models/" + name,
@@ -61,7 +78,7 @@ void BM_TfliteInfer(benchmark::State& state) {
   if (!model.ok())
     return state.SkipWithError(model.status().ToString().c_str());
   InterpreterOptions options;
-  options.num_threads = static_cast<int>(state.range(1));
+  if (!MakeOptions(state, state.range(1), state.range(2) == 1, options)) return;
   auto interp = Interpreter::Create(*model, options);
   if (!interp.ok())
     return state.SkipWithError(interp.status().ToString().c_str());
@@ -75,13 +92,13 @@ void BM_TfliteInfer(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TfliteInfer)
-    ->ArgsProduct({{0, 1}, {1, 2}})
-    ->ArgNames({"model", "threads"})
+    ->ArgsProduct({{0, 1}, {1, 2}, {0, 1}})
+    ->ArgNames({"model", "threads", "xnnpack"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 // W4 (DESIGN.md): frozen embedder + head 1280->128 ReLU->5, batch 16,
-// Adam. Arg 0: 0 = train step, 1 = infer; arg 1: threads.
+// Adam. Arg 0: 0 = train step, 1 = infer; arg 1: threads; arg 2: XNNPACK.
 void BM_TfliteW4(benchmark::State& state) {
   const bool train_step = state.range(0) == 0;
   auto imported = tflite::ImportTflite(ReadModel(kModels[1].file));
@@ -97,7 +114,7 @@ void BM_TfliteW4(benchmark::State& state) {
   auto model = Model::FromGraph(*std::move(graph));
   if (!model.ok()) return state.SkipWithError("model");
   InterpreterOptions options;
-  options.num_threads = static_cast<int>(state.range(1));
+  if (!MakeOptions(state, state.range(1), state.range(2) == 1, options)) return;
   auto interp = Interpreter::Create(*model, options);
   if (!interp.ok()) return state.SkipWithError("interpreter");
   SignatureRunner* runner =
@@ -123,8 +140,8 @@ void BM_TfliteW4(benchmark::State& state) {
       16.0 * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_TfliteW4)
-    ->ArgsProduct({{0, 1}, {1, 2}})
-    ->ArgNames({"infer_only", "threads"})
+    ->ArgsProduct({{0, 1}, {1, 2}, {0, 1}})
+    ->ArgNames({"infer_only", "threads", "xnnpack"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
