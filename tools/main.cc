@@ -1,5 +1,6 @@
 // attune: the command line. One subcommand per file (compile_command.cc,
-// info_command.cc, run_command.cc, fit_command.cc, bench_command.cc); this
+// info_command.cc, run_command.cc, fit_command.cc, bench_command.cc,
+// ckpt_command.cc); this
 // file parses and dispatches.
 
 #include <iostream>
@@ -13,9 +14,10 @@
 namespace attune {
 namespace cli {
 
-// fit_command.cc, bench_command.cc.
+// fit_command.cc, bench_command.cc, ckpt_command.cc.
 void AddFitCommand(CLI::App& app, std::vector<Command>& commands);
 void AddBenchCommand(CLI::App& app, std::vector<Command>& commands);
+void AddCkptCommand(CLI::App& app, std::vector<Command>& commands);
 
 int Fail(absl::string_view message) {
   std::string line(message);
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
   AddRunCommand(app, commands);
   AddFitCommand(app, commands);
   AddBenchCommand(app, commands);
+  AddCkptCommand(app, commands);
   std::vector<std::string> names;
   bool known = false;
   for (const Command& command : commands) {
