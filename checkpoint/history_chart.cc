@@ -202,17 +202,21 @@ absl::StatusOr<std::string> TextChart(const std::vector<ChartPoint>& points,
     out += line + "\n";
   }
   out += std::string(pad + 1, ' ') + "+" + std::string(width, '-') + "\n";
+  // x range below the plot: min at its left edge, max ending at its right
+  // edge (or two spaces after min when the plot is too narrow); signed
+  // arithmetic, since labels may be wider than the plot.
   const std::string left = Num(rx.lo), right = Num(rx.hi);
   std::string axis = std::string(pad + 2, ' ') + left;
-  const size_t right_at = pad + 2 + width - right.size();
-  if (axis.size() + 1 < right_at)
-    axis.append(right_at - axis.size(), ' ');
-  else
-    axis += "  ";
-  axis += right;
+  const int64_t right_at = static_cast<int64_t>(pad) + 2 + width -
+                           static_cast<int64_t>(right.size());
+  const int64_t gap =
+      std::max<int64_t>(2, right_at - static_cast<int64_t>(axis.size()));
+  axis += std::string(static_cast<size_t>(gap), ' ') + right;
   out += axis + "\n";
   if (!labels.x_axis.empty()) {
-    out += std::string(pad + 2 + (width - labels.x_axis.size()) / 2, ' ') +
+    const int64_t indent = std::max<int64_t>(
+        0, (width - static_cast<int64_t>(labels.x_axis.size())) / 2);
+    out += std::string(pad + 2 + static_cast<size_t>(indent), ' ') +
            labels.x_axis + "\n";
   }
   return out;

@@ -328,23 +328,41 @@ std::string ArraysToCsv(const NamedArrays& arrays) {
   std::string out = "variable,index,value\n";
   for (const auto& [name, array] : arrays) {
     const std::string field = CsvField(name);
-    absl::StatusOr<DType> dtype = ToDType(array.dtype);
-    if (array.dtype == ArrayDType::kFloat64) {
-      absl::Span<const double> v = array.values<double>();
+    // `digits` significant digits print every value of T exactly.
+    auto rows = [&](auto tag, int digits) {
+      using T = decltype(tag);
+      const absl::Span<const T> v = array.values<T>();
       for (size_t i = 0; i < v.size(); ++i) {
-        absl::StrAppendFormat(&out, "%s,%d,%.17g\n", field, i, v[i]);
+        absl::StrAppendFormat(&out, "%s,%d,%.*g\n", field, i, digits,
+                              static_cast<double>(v[i]));
       }
-      continue;
+    };
+    switch (array.dtype) {
+      case ArrayDType::kFloat32:
+        rows(float{}, 9);
+        break;
+      case ArrayDType::kFloat64:
+        rows(double{}, 17);
+        break;
+      case ArrayDType::kInt64: {
+        // Printed as integers: a double would round past 2^53.
+        const absl::Span<const int64_t> v = array.values<int64_t>();
+        for (size_t i = 0; i < v.size(); ++i) {
+          absl::StrAppendFormat(&out, "%s,%d,%d\n", field, i, v[i]);
+        }
+        break;
+      }
+      case ArrayDType::kInt32:
+        rows(int32_t{}, 10);
+        break;
+      case ArrayDType::kUint8:
+      case ArrayDType::kBool:
+        rows(uint8_t{}, 3);
+        break;
+      case ArrayDType::kInt8:
+        rows(int8_t{}, 3);
+        break;
     }
-    if (!dtype.ok()) continue;  // every other ArrayDType has an engine dtype
-    const bool is_float = *dtype == DType::kFloat32;
-    ForEachValue(*dtype, array.bytes, [&](size_t i, double v) {
-      if (is_float) {
-        absl::StrAppendFormat(&out, "%s,%d,%.9g\n", field, i, v);
-      } else {
-        absl::StrAppendFormat(&out, "%s,%d,%.0f\n", field, i, v);
-      }
-    });
   }
   return out;
 }

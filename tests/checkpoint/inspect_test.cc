@@ -311,11 +311,13 @@ TEST(ExportImportTest, NpyDirAndCsv) {
   EXPECT_EQ(NpyFileNameFor("a b"), "a_b.npy");
   EXPECT_EQ(NpyFileNameFor(".."), "_...npy");
   auto x = Array::From<float>({2}, std::vector<float>{0.1f, -2});
-  auto n = Array::From<int64_t>({}, std::vector<int64_t>{7});
+  // 2^53 + 1: exact only when printed as an integer.
+  auto n = Array::From<int64_t>({}, std::vector<int64_t>{9007199254740993});
   ASSERT_TRUE(x.ok() && n.ok());
   NamedArrays arrays = {{"l/x", *x}, {"a,b", *n}};
   EXPECT_EQ(ArraysToCsv(arrays),
-            "variable,index,value\nl/x,0,0.100000001\nl/x,1,-2\n\"a,b\",0,7\n");
+            "variable,index,value\nl/x,0,0.100000001\nl/x,1,-2\n"
+            "\"a,b\",0,9007199254740993\n");
   TempDir dir;
   ASSERT_TRUE(WriteNpyDir(dir.File("out"), arrays).ok());
   auto back = ReadNpy(dir.File("out/l__x.npy"));
@@ -366,6 +368,12 @@ TEST(HistoryChartTest, TextChartPlotsEveryPoint) {
   EXPECT_EQ(lines[5].back(), '*');
   EXPECT_FALSE(TextChart({}, {}).ok());
   EXPECT_FALSE(TextChart({{0, NAN}}, {}).ok());
+  // Labels wider than the plot still lay out.
+  auto narrow = TextChart({{-1234567.5, 1e-30}, {7654321.25, 2e30}},
+                          {"t", "a long x axis label"}, 2, 2);
+  ASSERT_TRUE(narrow.ok());
+  EXPECT_THAT(*narrow, HasSubstr("-1.23457e+06  7.65432e+06\n"));
+  EXPECT_LT(narrow->size(), 200u);
   // One point (flat ranges) still plots.
   auto one = TextChart({{5, 5}}, {}, 10, 3);
   ASSERT_TRUE(one.ok());
