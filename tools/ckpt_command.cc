@@ -144,7 +144,7 @@ Json InfoJson(const CheckpointInfo& info) {
               {"tag", info.tag},
               {"fingerprint", info.fingerprint},
               {"nominal", info.nominal},
-              {"tensors", info.num_tensors},
+              {"num_tensors", info.num_tensors},
               {"bytes", info.total_bytes},
               {"properties", PropertiesJson(info.properties)}};
 }
@@ -223,7 +223,7 @@ int RunShow(const CkptArgs& args) {
       }
       list.push_back(std::move(j));
     }
-    out["tensor_list"] = std::move(list);
+    out["tensors"] = std::move(list);
     PrintJson(out);
   } else {
     std::cout << "checkpoint " << info->id << "  step " << info->step

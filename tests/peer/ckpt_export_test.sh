@@ -51,7 +51,7 @@ for name in exported.files:
     assert got.dtype == want.dtype and got.shape == want.shape, name
     assert np.array_equal(got, want), name
 show = json.load(open("show.json"))
-stats = {t["name"]: t for t in show["tensor_list"]}
+stats = {t["name"]: t for t in show["tensors"]}
 k = exported["dense_1/kernel"].astype(np.float64)
 s = stats["dense_1/kernel"]
 assert s["checksum"] == "ok" and s["nan"] == 0 and s["inf"] == 0

@@ -185,6 +185,7 @@ TEST_F(CkptCliTest, LsAndShow) {
   EXPECT_EQ(j[1]["tag"], "best");
   EXPECT_EQ(j[1]["step"], 20);
   EXPECT_EQ(j[1]["bytes"], 16384 * 4 + 8);
+  EXPECT_EQ(j[1]["num_tensors"], 2);
   EXPECT_EQ(j[1]["properties"]["epoch"], 2);
   EXPECT_DOUBLE_EQ(j[1]["properties"]["loss"].get<double>(), 0.5);
 
@@ -199,7 +200,7 @@ TEST_F(CkptCliTest, LsAndShow) {
   ASSERT_EQ(r.code, 0) << r.err;
   j = ParseJson(r.out);
   EXPECT_EQ(j["id"], 3);
-  const nlohmann::json& t = j["tensor_list"][0];
+  const nlohmann::json& t = j["tensors"][0];
   EXPECT_EQ(t["name"], "dense/kernel");
   EXPECT_EQ(t["shape"], nlohmann::json::array({16384}));
   EXPECT_EQ(t["checksum"], "ok");
@@ -246,8 +247,19 @@ TEST_F(CkptCliTest, VerifyAndShowOnBitFlip) {
 
 TEST_F(CkptCliTest, VerifyOnTruncatedAndForeignFiles) {
   WriteThree("c.db");
+  // Cut into the last checkpoint's pages: the first still shows.
+  std::filesystem::resize_file(
+      Path("c.db"), std::filesystem::file_size(Path("c.db")) - 40000);
+  Result r = Attune("ckpt show c.db 1");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("  ok\n"));
+  r = Attune("ckpt verify c.db");
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("checkpoint 1: ok"));
+  EXPECT_THAT(r.out, HasSubstr("checkpoint 3: DAMAGED"));
+
   std::filesystem::resize_file(Path("c.db"), 1000);
-  Result r = Attune("ckpt verify c.db");
+  r = Attune("ckpt verify c.db");
   EXPECT_EQ(r.code, 3) << r.out << r.err;
   EXPECT_THAT(r.err, StartsWith("attune: "));
   std::ofstream(Path("text.db")) << "this is not a database, it is a text file "
