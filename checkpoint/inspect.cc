@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
@@ -324,8 +325,23 @@ absl::Status WriteNpyDir(const std::string& dir, const NamedArrays& arrays) {
   return absl::OkStatus();
 }
 
-std::string ArraysToCsv(const NamedArrays& arrays) {
+absl::Status WriteArraysCsv(const std::string& path,
+                            const NamedArrays& arrays) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot open for writing"));
+  }
+  // Rows are formatted into `out` and written whenever it passes 1 MiB, so
+  // memory stays flat however large the checkpoint is.
+  constexpr size_t kFlushBytes = size_t{1} << 20;
   std::string out = "variable,index,value\n";
+  auto flush = [&](bool force) {
+    if (force || out.size() >= kFlushBytes) {
+      file.write(out.data(), static_cast<std::streamsize>(out.size()));
+      out.clear();
+    }
+  };
   for (const auto& [name, array] : arrays) {
     const std::string field = CsvField(name);
     // `digits` significant digits print every value of T exactly.
@@ -335,6 +351,7 @@ std::string ArraysToCsv(const NamedArrays& arrays) {
       for (size_t i = 0; i < v.size(); ++i) {
         absl::StrAppendFormat(&out, "%s,%d,%.*g\n", field, i, digits,
                               static_cast<double>(v[i]));
+        flush(false);
       }
     };
     switch (array.dtype) {
@@ -349,6 +366,7 @@ std::string ArraysToCsv(const NamedArrays& arrays) {
         const absl::Span<const int64_t> v = array.values<int64_t>();
         for (size_t i = 0; i < v.size(); ++i) {
           absl::StrAppendFormat(&out, "%s,%d,%d\n", field, i, v[i]);
+          flush(false);
         }
         break;
       }
@@ -364,15 +382,22 @@ std::string ArraysToCsv(const NamedArrays& arrays) {
         break;
     }
   }
-  return out;
+  flush(true);
+  file.close();
+  if (!file) {
+    return absl::DataLossError(absl::StrCat(path, ": write failed"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> ImportArrays(CheckpointStore& store,
                                      const NamedArrays& arrays,
                                      const ImportOptions& options) {
-  // Convert first; `converted` owns the bytes the tensors point at.
+  // Convert float64 arrays; the others are written from `arrays` without a
+  // copy. `converted` is reserved so pointers into it stay valid.
   std::vector<Array> converted;
   converted.reserve(arrays.size());
+  std::vector<const Array*> sources;
   std::set<std::string> names;
   for (const auto& [name, array] : arrays) {
     if (!names.insert(name).second) {
@@ -382,10 +407,11 @@ absl::StatusOr<int64_t> ImportArrays(CheckpointStore& store,
     if (array.dtype == ArrayDType::kFloat64) {
       ATTUNE_ASSIGN_OR_RETURN(Array f32, ConvertToFloat32(array));
       converted.push_back(std::move(f32));
+      sources.push_back(&converted.back());
     } else {
-      converted.push_back(array);
+      sources.push_back(&array);
     }
-    if (!ToDType(converted.back().dtype).ok()) {
+    if (!ToDType(sources.back()->dtype).ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("array \"", name, "\": ", ArrayDTypeName(array.dtype),
                        " is not supported"));
@@ -396,8 +422,8 @@ absl::StatusOr<int64_t> ImportArrays(CheckpointStore& store,
   c.tag = options.tag;
   c.properties = options.properties;
   for (size_t i = 0; i < arrays.size(); ++i) {
-    c.tensors.push_back({arrays[i].first, *ToDType(converted[i].dtype),
-                         converted[i].shape, converted[i].bytes});
+    c.tensors.push_back({arrays[i].first, *ToDType(sources[i]->dtype),
+                         sources[i]->shape, sources[i]->bytes});
   }
   if (options.model_variables.has_value()) {
     const std::vector<VariableInfo>& vars = *options.model_variables;

@@ -98,10 +98,13 @@ std::string NpyFileNameFor(absl::string_view variable);
 // InvalidArgument when two names map to one file name.
 absl::Status WriteNpyDir(const std::string& dir, const NamedArrays& arrays);
 
-// CSV text: header "variable,index,value", one row per element, index the
-// row-major flat index, floats with 9 significant digits (exact for
-// float32). Variable names are quoted when they need it.
-std::string ArraysToCsv(const NamedArrays& arrays);
+// Writes CSV to `path`: header "variable,index,value", one row per
+// element, index the row-major flat index, each value with the digits that
+// make it exact (9 significant for float32, integers in full). Variable
+// names are quoted when they need it. Streams: memory does not grow with
+// the output. InvalidArgument when the file cannot be opened, DataLoss
+// when a write fails (e.g. a full disk).
+absl::Status WriteArraysCsv(const std::string& path, const NamedArrays& arrays);
 
 struct ImportOptions {
   int64_t step = 0;

@@ -357,7 +357,7 @@ int RunExport(const CkptArgs& args) {
   } else if (args.format == "npy-dir") {
     written = WriteNpyDir(args.output, *arrays);
   } else {
-    written = WriteFileBytes(args.output, ArraysToCsv(*arrays));
+    written = WriteArraysCsv(args.output, *arrays);
   }
   if (!written.ok()) return FailWith(written);
   if (args.json) {

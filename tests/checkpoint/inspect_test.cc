@@ -315,10 +315,13 @@ TEST(ExportImportTest, NpyDirAndCsv) {
   auto n = Array::From<int64_t>({}, std::vector<int64_t>{9007199254740993});
   ASSERT_TRUE(x.ok() && n.ok());
   NamedArrays arrays = {{"l/x", *x}, {"a,b", *n}};
-  EXPECT_EQ(ArraysToCsv(arrays),
+  TempDir dir;
+  ASSERT_TRUE(WriteArraysCsv(dir.File("w.csv"), arrays).ok());
+  EXPECT_EQ(ReadFile(dir.File("w.csv")),
             "variable,index,value\nl/x,0,0.100000001\nl/x,1,-2\n"
             "\"a,b\",0,9007199254740993\n");
-  TempDir dir;
+  EXPECT_EQ(WriteArraysCsv(dir.File("no/such/dir/w.csv"), arrays).code(),
+            absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(WriteNpyDir(dir.File("out"), arrays).ok());
   auto back = ReadNpy(dir.File("out/l__x.npy"));
   ASSERT_TRUE(back.ok()) << back.status();
