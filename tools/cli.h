@@ -5,7 +5,8 @@
 // lives in its own file and registers a CLI11 subcommand plus the function
 // that runs it after a successful parse. Exit codes (DESIGN.md, "The
 // command-line contract"): 0 success, 1 runtime failure with a one-line
-// "attune: ..." reason on stderr, 2 usage error.
+// "attune: ..." reason on stderr, 2 usage error; `attune ckpt` adds 3 for
+// corrupt data (DataLoss), within the runtime-failure family.
 
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@ namespace cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitCorrupt = 3;
 
 struct Command {
   CLI::App* app = nullptr;

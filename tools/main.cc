@@ -1,6 +1,6 @@
 // attune: the command line. One subcommand per file (compile_command.cc,
 // info_command.cc, run_command.cc, fit_command.cc, bench_command.cc,
-// convert_command.cc); this
+// convert_command.cc, ckpt_command.cc); this
 // file parses and dispatches.
 
 #include <iostream>
@@ -20,6 +20,8 @@ void AddFitCommand(CLI::App& app, std::vector<Command>& commands);
 void AddBenchCommand(CLI::App& app, std::vector<Command>& commands);
 // convert_command.cc.
 void AddConvertCommand(CLI::App& app, std::vector<Command>& commands);
+// ckpt_command.cc.
+void AddCkptCommand(CLI::App& app, std::vector<Command>& commands);
 
 int Fail(absl::string_view message) {
   std::string line(message);
@@ -109,6 +111,7 @@ int main(int argc, char** argv) {
   AddFitCommand(app, commands);
   AddBenchCommand(app, commands);
   AddConvertCommand(app, commands);
+  AddCkptCommand(app, commands);
   std::vector<std::string> names;
   bool known = false;
   for (const Command& command : commands) {
