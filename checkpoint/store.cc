@@ -17,7 +17,9 @@
 #include "checkpoint/sqlite_util.h"
 #include "engine/status_macros.h"
 #include "sqlite3.h"
-#include "zlib.h"
+
+#define XXH_INLINE_ALL  // header-only use of libxxhash-dev
+#include "xxhash.h"
 
 namespace attune {
 namespace {
@@ -152,11 +154,9 @@ absl::Status VerifyReport::status() const {
                                                 " more problems)"));
 }
 
-uint32_t TensorChecksum(absl::string_view name, DType dtype,
+uint64_t TensorChecksum(absl::string_view name, DType dtype,
                         absl::Span<const int64_t> shape,
                         absl::Span<const uint8_t> data) {
-  uLong crc = crc32_z(0L, Z_NULL, 0);
-  if (!data.empty()) crc = crc32_z(crc, data.data(), data.size());
   std::string meta(name);
   meta.push_back('\0');
   meta.push_back(static_cast<char>(dtype));
@@ -166,8 +166,11 @@ uint32_t TensorChecksum(absl::string_view name, DType dtype,
           static_cast<char>((static_cast<uint64_t>(dim) >> (8 * b)) & 0xff));
     }
   }
-  crc = crc32_z(crc, reinterpret_cast<const Bytef*>(meta.data()), meta.size());
-  return static_cast<uint32_t>(crc);
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  if (!data.empty()) XXH3_64bits_update(&state, data.data(), data.size());
+  XXH3_64bits_update(&state, meta.data(), meta.size());
+  return XXH3_64bits_digest(&state);
 }
 
 absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(
@@ -431,7 +434,7 @@ absl::StatusOr<int64_t> CheckpointStore::Write(
   }
   ATTUNE_RETURN_IF_ERROR(CheckTag(checkpoint.tag));
   // Validate and checksum everything before taking the write lock.
-  std::vector<uint32_t> checksums;
+  std::vector<uint64_t> checksums;
   std::vector<int64_t> sizes;
   absl::flat_hash_set<absl::string_view> names;
   for (const TensorToWrite& t : checkpoint.tensors) {
@@ -515,7 +518,9 @@ absl::StatusOr<int64_t> CheckpointStore::Write(
       ATTUNE_RETURN_IF_ERROR(s.BindText(4, DTypeName(t.dtype)));
       ATTUNE_RETURN_IF_ERROR(s.BindText(5, shape));
       ATTUNE_RETURN_IF_ERROR(s.BindInt(6, sizes[i]));
-      ATTUNE_RETURN_IF_ERROR(s.BindInt(7, checksums[i]));
+      // The INTEGER column holds the 64 bits as a signed value.
+      ATTUNE_RETURN_IF_ERROR(
+          s.BindInt(7, static_cast<int64_t>(checksums[i])));
       if (checkpoint.nominal) {
         ATTUNE_RETURN_IF_ERROR(s.BindNull(8));
       } else {
@@ -622,7 +627,7 @@ absl::StatusOr<std::vector<TensorData>> ReadRows(
     }
     r.shape = *std::move(shape);
     r.byte_size = s.Int(4);
-    r.checksum = static_cast<uint32_t>(s.Int(5));
+    r.checksum = static_cast<uint64_t>(s.Int(5));
     r.has_data = !s.IsNull(6);
     absl::StatusOr<int64_t> expected = ExpectedBytes(r.name, r.dtype, r.shape);
     if (!expected.ok() || *expected != r.byte_size) {
@@ -649,11 +654,11 @@ absl::StatusOr<std::vector<TensorData>> ReadRows(
         sqlite3_blob_close(blob);
         ATTUNE_RETURN_IF_ERROR(status);
       }
-      const uint32_t crc = TensorChecksum(r.name, r.dtype, r.shape, t.data);
-      if (crc != r.checksum) {
+      const uint64_t sum = TensorChecksum(r.name, r.dtype, r.shape, t.data);
+      if (sum != r.checksum) {
         return absl::DataLossError(absl::StrFormat(
-            "%s: checksum mismatch (stored %08x, data has %08x)", tctx,
-            r.checksum, crc));
+            "%s: checksum mismatch (stored %016x, data has %016x)", tctx,
+            r.checksum, sum));
       }
     }
     out.push_back(std::move(t));

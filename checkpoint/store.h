@@ -82,7 +82,7 @@ struct TensorRecord {
   DType dtype = DType::kFloat32;
   Shape shape;
   int64_t byte_size = 0;
-  uint32_t checksum = 0;  // TensorChecksum of the data and metadata
+  uint64_t checksum = 0;  // TensorChecksum of the data and metadata
   bool has_data = false;  // false in nominal checkpoints
 };
 
@@ -119,10 +119,10 @@ struct VerifyReport {
   absl::Status status() const;
 };
 
-// The checksum stored with every tensor: zlib crc32 over the data bytes,
-// then the name, a 0 byte, the dtype code and each dim as little-endian
-// int64 (FORMAT.md). Nominal tensors hash no data bytes.
-uint32_t TensorChecksum(absl::string_view name, DType dtype,
+// The checksum stored with every tensor: XXH3-64 (libxxhash) over the data
+// bytes, then the name, a 0 byte, the dtype code and each dim as
+// little-endian int64 (FORMAT.md). Nominal tensors hash no data bytes.
+uint64_t TensorChecksum(absl::string_view name, DType dtype,
                         absl::Span<const int64_t> shape,
                         absl::Span<const uint8_t> data);
 

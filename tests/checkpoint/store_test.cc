@@ -416,7 +416,7 @@ TEST(CheckpointStoreTest, NormalDurabilityAndWalMode) {
 
 TEST(CheckpointStoreTest, ChecksumCoversMetadata) {
   std::vector<float> v = {1, 2, 3, 4};
-  const uint32_t base = TensorChecksum("a", DType::kFloat32, {4}, Bytes(v));
+  const uint64_t base = TensorChecksum("a", DType::kFloat32, {4}, Bytes(v));
   EXPECT_NE(base, TensorChecksum("b", DType::kFloat32, {4}, Bytes(v)));
   EXPECT_NE(base, TensorChecksum("a", DType::kInt32, {4}, Bytes(v)));
   EXPECT_NE(base, TensorChecksum("a", DType::kFloat32, {2, 2}, Bytes(v)));
