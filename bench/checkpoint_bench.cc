@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -179,6 +180,9 @@ BENCHMARK(BM_WriteFsync)
 
 // Save (synchronous=FULL; keep as in BM_CheckpointSave) and write()+fsync()
 // alternated; counters in MB/s and ratio = save / write+fsync throughput.
+// After each timed write an untimed pause (100 ms + 10 ms per MB) stands for
+// the training between an app's saves and lets the kernel's writeback of one
+// measurement finish before the other starts.
 void BM_CheckpointSaveVsWriteFsync(benchmark::State& state) {
   const Payload payload(state.range(0));
   const std::string db = BenchDir() + "/attune_bench_vs.db";
@@ -188,15 +192,18 @@ void BM_CheckpointSaveVsWriteFsync(benchmark::State& state) {
   if (!store.ok())
     return state.SkipWithError(store.status().ToString().c_str());
   const CheckpointToWrite c = payload.ToWrite();
+  const auto gap = std::chrono::milliseconds(100 + 10 * state.range(0));
   double save_s = 0, plain_s = 0;
   for (auto _ : state) {
     auto start = std::chrono::steady_clock::now();
     auto id = (*store)->Write(c, static_cast<int>(state.range(1)));
     save_s += Seconds(start);
     if (!id.ok()) return state.SkipWithError(id.status().ToString().c_str());
+    std::this_thread::sleep_for(gap);
     start = std::chrono::steady_clock::now();
     if (!WriteFsync(plain, payload)) return state.SkipWithError("write/fsync");
     plain_s += Seconds(start);
+    std::this_thread::sleep_for(gap);
   }
   const double mb = static_cast<double>(payload.bytes()) / (1 << 20) *
                     static_cast<double>(state.iterations());
