@@ -3,6 +3,7 @@
 // in train only, reproducibly.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -340,6 +341,32 @@ TEST(TrainModeTest, DropoutMasksOnlyInTrainAndReproducibly) {
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(TrainMask(*again), m1);
   EXPECT_EQ(TrainMask(*again), m2);
+}
+
+absl::Status RunPath(Session& s, const std::string& key,
+                     const std::string& path) {
+  absl::StatusOr<SignatureRunner*> r = s.interpreter->GetSignatureRunner(key);
+  if (!r.ok()) return r.status();
+  if (auto st = (*r)->AllocateTensors(); !st.ok()) return st;
+  if (auto st = (*r)->SetInputString("path", path); !st.ok()) return st;
+  return (*r)->Invoke();
+}
+
+// The dropout counter is a variable like the others: a checkpoint saves
+// and restores it, so a restored run draws the masks it would have drawn.
+TEST(TrainModeTest, CheckpointRestoresTheDropoutCounter) {
+  const std::string db = ::testing::TempDir() + "/train_mode_counter.db";
+  std::remove(db.c_str());
+  auto s = MustCompile(DropoutSpec());
+  ASSERT_NE(s, nullptr);
+  TrainMask(*s);
+  ASSERT_TRUE(RunPath(*s, "save", db).ok());
+  const std::vector<float> next = TrainMask(*s);
+  EXPECT_EQ(Counter(*s), 2);
+  ASSERT_TRUE(RunPath(*s, "restore", db).ok());
+  EXPECT_EQ(Counter(*s), 1);
+  EXPECT_EQ(TrainMask(*s), next);
+  std::remove(db.c_str());
 }
 
 TEST(TrainModeTest, NoTrainingPathWithoutTrainingOrForRateZero) {
