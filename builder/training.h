@@ -25,7 +25,12 @@
 //                                     equal micro-batches + apply_gradients
 //                                     equal one train call on their
 //                                     concatenation (for SGD exactly up to
-//                                     float rounding).
+//                                     float rounding) when the model has no
+//                                     training-mode layers: batch_norm
+//                                     normalizes each micro-batch with its
+//                                     own statistics and updates the moving
+//                                     ones once per accumulate call, and
+//                                     dropout draws a mask per call.
 // Label input `y`:
 //   softmax cross-entropy, sparse labels:  int32 [B] class indices
 //   softmax cross-entropy, one-hot labels: float32 [B, C] (probabilities)
