@@ -51,7 +51,15 @@ void BackwardPass::MarkActiveNodes() {
       if (t != -1 && from_source_[t]) node_from_source[n] = true;
     }
     if (node_from_source[n]) {
-      for (int t : forward_[n].outputs) from_source_[t] = true;
+      // Integer and bool tensors (shapes, indices, masks of comparisons)
+      // carry no gradient, so what is computed from them alone does not
+      // depend on the sources differentiably.
+      for (int t : forward_[n].outputs) {
+        const DType dtype = b_.tensor(t).dtype;
+        if (dtype == DType::kFloat32 || dtype == DType::kFloat16) {
+          from_source_[t] = true;
+        }
+      }
     }
   }
   std::vector<bool> reaches_loss(num_tensors_, false);

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -217,6 +218,15 @@ struct Value {
   Shape shape;
 };
 
+// The two forward paths: inference (moving statistics, no dropout) and
+// training (batch statistics, dropout). They are one tensor until the first
+// layer that behaves differently in training; from there every layer's ops
+// are emitted twice (the training copies' tensors named "<name>/train").
+struct Paths {
+  Value infer;
+  Value train;
+};
+
 const std::vector<absl::string_view> kActivationLayers = {
     "relu",       "relu6", "sigmoid", "tanh",      "softmax",
     "leaky_relu", "elu",   "gelu",    "hard_swish"};
@@ -246,34 +256,45 @@ class Compiler {
   int ConstF32(std::string name, Shape shape, const std::vector<float>& v) {
     const int buffer = AddBytes(
         {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)});
-    return AddTensor(std::move(name), DType::kFloat32, std::move(shape),
-                     buffer);
+    return AddTensor(name + suffix_, DType::kFloat32, std::move(shape), buffer);
   }
   int ConstI64(std::string name, const std::vector<int64_t>& v) {
     const int buffer = AddBytes({reinterpret_cast<const uint8_t*>(v.data()),
                                  v.size() * sizeof(int64_t)});
-    return AddTensor(std::move(name), DType::kInt64,
+    return AddTensor(name + suffix_, DType::kInt64,
                      {static_cast<int64_t>(v.size())}, buffer);
   }
+  // Appends a node; its output is named `name` plus suffix_.
   Value Op(OpCode op, std::vector<int> inputs, Attributes attrs,
-           std::string name, Shape shape) {
+           std::string name, Shape shape, DType dtype = DType::kFloat32) {
     while (!inputs.empty() && inputs.back() < 0) inputs.pop_back();
     Node node;
     node.op = op;
     node.inputs = std::move(inputs);
     node.attrs = std::move(attrs);
-    const int out = AddTensor(std::move(name), DType::kFloat32, shape);
+    const int out = AddTensor(name + suffix_, dtype, shape);
     node.outputs = {out};
     graph_.subgraphs[0].nodes.push_back(std::move(node));
     return {out, std::move(shape)};
   }
   // A parameter: a resource variable (VariableInfo with its initializer and
   // seed) read by a read_variable node whose output is named like it.
+  // Idempotent: a second call for the same variable returns the first read
+  // (a subgraph reads each variable once).
   absl::StatusOr<int> Param(const Fields& f, const std::string& layer,
                             absl::string_view param, Shape shape,
                             Initializer init, bool trainable);
+  // The read of `random/counter` (int64 scalar, zeros, not trainable), the
+  // draw number of every dropout mask; the first call also records its
+  // train-only update counter + 1.
+  int RandomCounter();
 
-  absl::StatusOr<Value> Layer(const Json& j, int index, const Value& in);
+  // Checks layer #index (name, type, fields) and applies it to both paths.
+  absl::Status Layer(const Json& j, int index, Paths& paths);
+  // The layer's ops on one path; `train` selects training behaviour.
+  absl::StatusOr<Value> LayerOps(const Fields& f, const std::string& type,
+                                 const std::string& name, bool trainable,
+                                 const Value& in, bool train);
   absl::StatusOr<Value> Dense(const Fields& f, const std::string& name,
                               bool trainable, const Value& in);
   absl::StatusOr<Value> Conv(const Fields& f, const std::string& name,
@@ -282,6 +303,11 @@ class Compiler {
                              OpCode op, const Value& in);
   absl::StatusOr<Value> BatchNorm(const Fields& f, const std::string& name,
                                   bool trainable, const Value& in);
+  // batch_norm in training: batch statistics, moving-statistics updates.
+  absl::StatusOr<Value> BatchNormTrain(const Fields& f, const std::string& name,
+                                       const Value& in);
+  absl::StatusOr<Value> DropoutTrain(const Fields& f, const std::string& name,
+                                     const Value& in);
   absl::StatusOr<Value> Activation(const Fields& f, absl::string_view act,
                                    std::string name, const Value& in);
   // Applies layer activation `act`: fused into `node` when possible.
@@ -293,11 +319,18 @@ class Compiler {
   uint64_t seed_ = 0;
   int64_t num_parameters_ = 0;
   absl::flat_hash_set<std::string> layer_names_;
+  absl::flat_hash_map<std::string, int> params_;  // variable name -> read
+  bool trains_ = false;  // the spec asks for training signatures
+  std::string suffix_;   // "/train" while emitting the training path
+  int counter_ = -1;     // RandomCounter()'s read, once made
+  std::vector<StateUpdate> state_updates_;
 };
 
 absl::StatusOr<int> Compiler::Param(const Fields& f, const std::string& layer,
                                     absl::string_view param, Shape shape,
                                     Initializer init, bool trainable) {
+  const std::string var_name = absl::StrCat(layer, "/", param);
+  if (auto it = params_.find(var_name); it != params_.end()) return it->second;
   absl::StatusOr<int64_t> n = CheckedNumElements(shape);
   if (!n.ok() || *n > kMaxParameters - num_parameters_) {
     return f.Error(absl::StrCat("parameter ", param, " ", ShapeToString(shape),
@@ -306,7 +339,7 @@ absl::StatusOr<int> Compiler::Param(const Fields& f, const std::string& layer,
   }
   num_parameters_ += *n;
   VariableInfo var;
-  var.name = absl::StrCat(layer, "/", param);
+  var.name = var_name;
   var.dtype = DType::kFloat32;
   var.shape = shape;
   var.initializer = init;
@@ -321,7 +354,36 @@ absl::StatusOr<int> Compiler::Param(const Fields& f, const std::string& layer,
   read.attrs.SetInt("variable", static_cast<int>(graph_.variables.size()) - 1);
   read.outputs = {tensor};
   sg.nodes.push_back(std::move(read));
+  params_[var_name] = tensor;
   return tensor;
+}
+
+int Compiler::RandomCounter() {
+  if (counter_ != -1) return counter_;
+  VariableInfo var;
+  var.name = "random/counter";
+  var.dtype = DType::kInt64;
+  var.initializer = Initializer::kZeros;
+  var.trainable = false;
+  graph_.variables.push_back(std::move(var));
+  const int variable = static_cast<int>(graph_.variables.size()) - 1;
+  counter_ = AddTensor("random/counter", DType::kInt64, {});
+  Node read;
+  read.op = OpCode::kReadVariable;
+  read.attrs.SetInt("variable", variable);
+  read.outputs = {counter_};
+  graph_.subgraphs[0].nodes.push_back(std::move(read));
+  const int64_t one = 1;
+  const int one_t = AddTensor(
+      "random/one", DType::kInt64, {},
+      AddBytes({reinterpret_cast<const uint8_t*>(&one), sizeof(one)}));
+  Node add;
+  add.op = OpCode::kAdd;
+  add.inputs = {counter_, one_t};
+  add.outputs = {AddTensor("random/counter_next", DType::kInt64, {})};
+  state_updates_.push_back({variable, add.outputs[0]});
+  graph_.subgraphs[0].nodes.push_back(std::move(add));
+  return counter_;
 }
 
 absl::StatusOr<Value> Compiler::FinishWithActivation(const Fields& f,
@@ -334,7 +396,7 @@ absl::StatusOr<Value> Compiler::FinishWithActivation(const Fields& f,
     node.attrs.SetString("activation", act);
     return out;
   }
-  graph_.subgraphs[0].tensors[out.tensor].name = name + "/linear";
+  graph_.subgraphs[0].tensors[out.tensor].name = name + "/linear" + suffix_;
   return Activation(f, act, name, out);
 }
 
@@ -548,8 +610,102 @@ absl::StatusOr<Value> Compiler::BatchNorm(const Fields& f,
   return Op(OpCode::kAdd, {v.tensor, shift.tensor}, {}, name, in.shape);
 }
 
-absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
-                                      const Value& in) {
+absl::StatusOr<Value> Compiler::BatchNormTrain(const Fields& f,
+                                               const std::string& name,
+                                               const Value& in) {
+  ATTUNE_ASSIGN_OR_RETURN(double eps, f.Float("epsilon", 1e-3, 0.0, 1.0));
+  ATTUNE_ASSIGN_OR_RETURN(double momentum, f.Float("momentum", 0.99, 0.0, 1.0));
+  const int64_t c = in.shape.back();
+  if (in.shape.size() < 2) {
+    return f.Error(
+        absl::StrCat("needs an input of rank >= 2 (batch, ..., "
+                     "channels) to train, input is ",
+                     ShapeToString(in.shape)));
+  }
+  // The inference path made the variables; these calls return its reads.
+  ATTUNE_ASSIGN_OR_RETURN(
+      int gamma, Param(f, name, "gamma", {c}, Initializer::kOnes, true));
+  ATTUNE_ASSIGN_OR_RETURN(
+      int beta, Param(f, name, "beta", {c}, Initializer::kZeros, true));
+  ATTUNE_ASSIGN_OR_RETURN(int moving_mean, Param(f, name, "moving_mean", {c},
+                                                 Initializer::kZeros, false));
+  ATTUNE_ASSIGN_OR_RETURN(int moving_var, Param(f, name, "moving_variance", {c},
+                                                Initializer::kOnes, false));
+  // Batch statistics over every axis but the last (biased variance):
+  // y = (x - mean) * rsqrt(var + eps) * gamma + beta.
+  std::vector<int64_t> axes;
+  for (size_t d = 0; d + 1 < in.shape.size(); ++d) {
+    axes.push_back(static_cast<int64_t>(d));
+  }
+  Attributes reduce;
+  reduce.SetInts("axes", axes).SetInt("keepdims", 1);
+  const Shape kept(in.shape.size() - 1, 1);
+  Shape stat_shape = kept;
+  stat_shape.push_back(c);
+  const Value mean =
+      Op(OpCode::kMean, {in.tensor}, reduce, name + "/batch_mean", stat_shape);
+  Value v = Op(OpCode::kSquaredDifference, {in.tensor, mean.tensor}, {},
+               name + "/squared_deviation", in.shape);
+  const Value var = Op(OpCode::kMean, {v.tensor}, reduce,
+                       name + "/batch_variance", stat_shape);
+  const int eps_t = ConstF32(name + "/epsilon", {}, {static_cast<float>(eps)});
+  v = Op(OpCode::kAdd, {var.tensor, eps_t}, {}, name + "/variance_plus_eps",
+         stat_shape);
+  const Value inv_std =
+      Op(OpCode::kRsqrt, {v.tensor}, {}, name + "/inv_std", stat_shape);
+  v = Op(OpCode::kSub, {in.tensor, mean.tensor}, {}, name + "/centered",
+         in.shape);
+  v = Op(OpCode::kMul, {v.tensor, inv_std.tensor}, {}, name + "/normalized",
+         in.shape);
+  v = Op(OpCode::kMul, {v.tensor, gamma}, {}, name + "/scaled", in.shape);
+  const Value out = Op(OpCode::kAdd, {v.tensor, beta}, {}, name, in.shape);
+  // Keras' update: moving = moving * momentum + batch * (1 - momentum).
+  const int shape_c = ConstI64(name + "/channels", {c});
+  const int keep =
+      ConstF32(name + "/momentum", {}, {static_cast<float>(momentum)});
+  const int take = ConstF32(name + "/one_minus_momentum", {},
+                            {static_cast<float>(1 - momentum)});
+  const std::pair<int, const Value*> stats[] = {{moving_mean, &mean},
+                                                {moving_var, &var}};
+  for (const auto& [moving, batch] : stats) {
+    const std::string stat = graph_.subgraphs[0].tensors[moving].name;
+    const Value flat = Op(OpCode::kReshape, {batch->tensor, shape_c}, {},
+                          stat + "/batch", {c});
+    const Value old_part =
+        Op(OpCode::kMul, {moving, keep}, {}, stat + "/decayed", {c});
+    const Value new_part =
+        Op(OpCode::kMul, {flat.tensor, take}, {}, stat + "/batch_part", {c});
+    const Value next = Op(OpCode::kAdd, {old_part.tensor, new_part.tensor}, {},
+                          stat + "/next", {c});
+    int variable = 0;
+    while (graph_.variables[variable].name != stat) ++variable;
+    state_updates_.push_back({variable, next.tensor});
+  }
+  return out;
+}
+
+absl::StatusOr<Value> Compiler::DropoutTrain(const Fields& f,
+                                             const std::string& name,
+                                             const Value& in) {
+  ATTUNE_ASSIGN_OR_RETURN(double rate, f.Float("rate", 0.5, 0.0, 0.999999));
+  // Each dropout layer draws its own stream: a seed from the spec's seed and
+  // the layer's name.
+  uint64_t state = seed_ ^ 0x6A09E667F3BCC909ull;
+  for (unsigned char ch : name) state = SplitMix64(state) ^ ch;
+  const uint64_t seed = SplitMix64(state);
+  Attributes attrs;
+  attrs.SetFloat("rate", rate).SetInt("seed", static_cast<int64_t>(seed));
+  // The mask reads x's shape through a shape op (folded at prepare): an
+  // int64 tensor, so autodiff sees no path from x into the mask.
+  const Value shape = Op(
+      OpCode::kShape, {in.tensor}, Attributes().SetString("out_type", "int64"),
+      name + "/shape", {static_cast<int64_t>(in.shape.size())}, DType::kInt64);
+  const Value mask = Op(OpCode::kRandomMask, {shape.tensor, RandomCounter()},
+                        std::move(attrs), name + "/mask", in.shape);
+  return Op(OpCode::kMul, {in.tensor, mask.tensor}, {}, name, in.shape);
+}
+
+absl::Status Compiler::Layer(const Json& j, int index, Paths& paths) {
   if (!j.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat("layer #", index, ": must be an object, got ", j.dump()));
@@ -574,6 +730,37 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
   }
   ATTUNE_ASSIGN_OR_RETURN(bool trainable, f.Bool("trainable", true));
 
+  // Layers that differ in training (only built when the spec trains):
+  // batch_norm unless frozen (a frozen batch_norm runs in inference mode,
+  // as in Keras), dropout with rate > 0.
+  bool differs = false;
+  if (trains_ && type == "batch_norm") differs = trainable;
+  if (trains_ && type == "dropout") {
+    absl::StatusOr<double> rate = f.Float("rate", 0.5, 0.0, 0.999999);
+    differs = rate.ok() && *rate > 0;
+  }
+  const bool split = paths.train.tensor != paths.infer.tensor;
+  ATTUNE_ASSIGN_OR_RETURN(
+      Value infer, LayerOps(f, type, name, trainable, paths.infer, false));
+  if (split || differs) {
+    suffix_ = "/train";
+    absl::StatusOr<Value> train =
+        LayerOps(f, type, name, trainable, paths.train, differs);
+    suffix_.clear();
+    if (!train.ok()) return train.status();
+    paths.train = *std::move(train);
+  } else {
+    paths.train = infer;
+  }
+  paths.infer = std::move(infer);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value> Compiler::LayerOps(const Fields& f,
+                                         const std::string& type,
+                                         const std::string& name,
+                                         bool trainable, const Value& in,
+                                         bool train) {
   std::vector<absl::string_view> known = {"type", "name", "trainable"};
   auto allow = [&](std::vector<absl::string_view> more) {
     known.insert(known.end(), more.begin(), more.end());
@@ -684,10 +871,12 @@ absl::StatusOr<Value> Compiler::Layer(const Json& j, int index,
   if (type == "dropout") {
     ATTUNE_RETURN_IF_ERROR(allow({"rate"}));
     ATTUNE_RETURN_IF_ERROR(f.Float("rate", 0.5, 0.0, 0.999999).status());
+    if (train) return DropoutTrain(f, name, in);
     return in;  // identity at inference
   }
   if (type == "batch_norm") {
     ATTUNE_RETURN_IF_ERROR(allow({"epsilon", "momentum", "axis"}));
+    if (train) return BatchNormTrain(f, name, in);
     return BatchNorm(f, name, trainable, in);
   }
   std::string act = type;
@@ -845,6 +1034,7 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
   seed_ = static_cast<uint64_t>(seed);
   TrainingConfig training;
   ATTUNE_ASSIGN_OR_RETURN(const bool trains, ParseTraining(root, training));
+  trains_ = trains;
   const bool has_loss = root.find("loss") != root.end();
 
   graph_.description = model_name;
@@ -902,10 +1092,11 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
   if (layers == nullptr) return top.Error("layers", "is required");
   if (!layers->is_array()) return top.Error("layers", "must be a list");
   layer_names_.insert(input_name);
+  Paths paths = {value, value};
   for (size_t i = 0; i < layers->size(); ++i) {
-    ATTUNE_ASSIGN_OR_RETURN(value,
-                            Layer((*layers)[i], static_cast<int>(i), value));
+    ATTUNE_RETURN_IF_ERROR(Layer((*layers)[i], static_cast<int>(i), paths));
   }
+  value = paths.infer;
   if (value.tensor == input_value.tensor) {
     return top.Error("layers",
                      "must compute something (no layer produced an "
@@ -954,6 +1145,10 @@ absl::StatusOr<Graph> Compiler::Compile(absl::string_view text) {
     }
   }
   if (!trains) return AddCheckpointSignatures(std::move(graph_));
+  if (paths.train.tensor != value.tensor) {
+    training.train_logits = paths.train.tensor;
+    training.state_updates = state_updates_;
+  }
   absl::StatusOr<Graph> trained =
       AddTrainingSignatures(std::move(graph_), training);
   if (!trained.ok()) {

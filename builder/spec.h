@@ -32,8 +32,24 @@
 // moving_mean zeros / moving_variance ones; each variable's seed derives
 // from the spec's "seed" and its index, so weights are reproducible. A
 // layer's "trainable": false freezes its variables; batch_norm moving
-// statistics are never trainable (training uses them as at inference: they
-// are not updated, a known gap). dropout is the identity in every signature.
+// statistics are never trainable by gradients.
+//
+// Training mode (Keras semantics), built only when the spec trains: the
+// forward graph holds two paths, infer's and train's (TrainingConfig::
+// train_logits), one tensor until the first layer below that behaves
+// differently; from there each layer's ops are emitted twice, the training
+// copies named "<name>/train", reading the same variable reads.
+//   batch_norm (unless frozen): y = (x - mean) * rsqrt(var + epsilon) *
+//     gamma + beta with the batch's mean and biased variance over all axes
+//     but the last; each train/accumulate call then sets moving_mean /
+//     moving_variance := moving * momentum + batch * (1 - momentum)
+//     (TrainingConfig::state_updates). A frozen batch_norm runs in
+//     inference mode in every signature, as in Keras.
+//   dropout (rate > 0): y = x * random_mask(shape(x), counter)
+//     (engine/kernels/OPS.md), with a seed per layer from the spec's seed
+//     and the layer name, and counter the int64 variable "random/counter"
+//     (zeros, not trainable), advanced by 1 per train/accumulate call.
+//     infer and eval use the identity.
 // The spec text is kept in the metadata entry kSpecMetadataKey.
 //
 // Spec fields beyond DESIGN.md's example (all optional):

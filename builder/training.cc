@@ -31,6 +31,7 @@ struct Forward {
   int subgraph = -1;
   std::vector<SignatureIo> inputs;
   int logits = -1;
+  int train_logits = -1;  // infer's logits unless the config names others
   Shape logits_shape;
   // Trainable variables read by the forward pass, and their read tensors.
   std::vector<int> variables;
@@ -127,6 +128,52 @@ absl::StatusOr<Forward> AnalyzeForward(const Graph& graph,
   return f;
 }
 
+// Checks TrainingConfig::train_logits and state_updates against the infer
+// subgraph and sets f.train_logits.
+absl::Status CheckTrainPath(const Graph& graph, const TrainingConfig& config,
+                            Forward& f) {
+  const Subgraph& sg = graph.subgraphs[f.subgraph];
+  const int num_tensors = static_cast<int>(sg.tensors.size());
+  f.train_logits = config.train_logits == -1 ? f.logits : config.train_logits;
+  if (f.train_logits < 0 || f.train_logits >= num_tensors) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training: train_logits tensor ", f.train_logits, " out of range"));
+  }
+  const TensorInfo& z = sg.tensors[f.train_logits];
+  if (z.dtype != DType::kFloat32 || z.shape != f.logits_shape) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("training: train_logits \"", z.name, "\" is ",
+                     DTypeName(z.dtype), ShapeToString(z.shape),
+                     ", logits are float32", ShapeToString(f.logits_shape)));
+  }
+  for (const StateUpdate& u : config.state_updates) {
+    if (u.variable < 0 ||
+        u.variable >= static_cast<int>(graph.variables.size()) || u.value < 0 ||
+        u.value >= num_tensors) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("training: state update of variable ", u.variable,
+                       " from tensor ", u.value, " out of range"));
+    }
+    const VariableInfo& v = graph.variables[u.variable];
+    const TensorInfo& t = sg.tensors[u.value];
+    if (t.dtype != v.dtype || t.shape != v.shape) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "training: state update of variable \"", v.name, "\" (",
+          DTypeName(v.dtype), ShapeToString(v.shape), ") from tensor \"",
+          t.name, "\" (", DTypeName(t.dtype), ShapeToString(t.shape), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Appends one assign_variable per state update to the current subgraph (a
+// copy of the infer subgraph: same tensor indices).
+void AddStateUpdates(ModelBuilder& b, const TrainingConfig& config) {
+  for (const StateUpdate& u : config.state_updates) {
+    b.Op(OpCode::kAssignVariable, {u.value}, VariableAttr(u.variable), 0);
+  }
+}
+
 // Appends the label input `y` to the current subgraph.
 int LabelInput(ModelBuilder& b, const LossConfig& loss, const Shape& logits) {
   if (loss.type == LossType::kSoftmaxCrossEntropy && loss.sparse_labels) {
@@ -147,12 +194,12 @@ int AbsDiff(ModelBuilder& b, int a, int c) {
 }
 
 // Builds the loss (and accuracy) of `logits` against `y` in the current
-// subgraph. `reads` are the read tensors of the trainable variables (for l2).
+// subgraph. `f.reads` are the read tensors of the trainable variables (for
+// l2).
 LossOutputs BuildLoss(ModelBuilder& b, const TrainingConfig& config,
-                      const Forward& f, const Shape& logits_shape,
+                      const Forward& f, int z, const Shape& logits_shape,
                       const Graph& graph, int y) {
   const LossConfig& l = config.loss;
-  const int z = f.logits;
   LossOutputs out;
   int data_loss = -1;
   const float s = static_cast<float>(l.label_smoothing);
@@ -309,16 +356,18 @@ LossOutputs BuildLoss(ModelBuilder& b, const TrainingConfig& config,
   return out;
 }
 
-// Copies the forward subgraph as `key`, adds y, the loss (+ accuracy) and
-// the signature. Returns the subgraph index and the loss outputs.
+// Copies the forward subgraph as `key`, adds y, the loss of `logits` (+
+// accuracy) and the signature. Returns the subgraph index and the loss
+// outputs.
 std::pair<int, LossOutputs> AddLossSignature(ModelBuilder& b,
                                              const TrainingConfig& config,
-                                             const Forward& f,
+                                             const Forward& f, int logits,
                                              const std::string& key,
                                              bool with_accuracy) {
   const int sg = b.CopySubgraph(f.subgraph, key);
   const int y = LabelInput(b, config.loss, f.logits_shape);
-  const LossOutputs lo = BuildLoss(b, config, f, f.logits_shape, b.graph(), y);
+  const LossOutputs lo =
+      BuildLoss(b, config, f, logits, f.logits_shape, b.graph(), y);
   std::vector<std::pair<std::string, int>> inputs;
   for (const SignatureIo& io : f.inputs)
     inputs.emplace_back(io.name, io.tensor);
@@ -342,6 +391,7 @@ absl::StatusOr<Graph> AddTrainingSignatures(Graph forward,
                                             const TrainingConfig& config) {
   ATTUNE_RETURN_IF_ERROR(ValidateConfig(config));
   ATTUNE_ASSIGN_OR_RETURN(Forward f, AnalyzeForward(forward, config.loss));
+  ATTUNE_RETURN_IF_ERROR(CheckTrainPath(forward, config, f));
   const int n_accum = config.gradient_accumulation_steps;
 
   // 1. Variables: optimizer state, accumulators.
@@ -369,13 +419,13 @@ absl::StatusOr<Graph> AddTrainingSignatures(Graph forward,
   // 2. Forward + loss subgraphs, then shape inference of the loss ops.
   const bool accuracy = IsClassifierLoss(config.loss.type);
   const auto [train_sg, train_loss] =
-      AddLossSignature(b, config, f, "train", accuracy);
-  AddLossSignature(b, config, f, "eval", accuracy);
+      AddLossSignature(b, config, f, f.train_logits, "train", accuracy);
+  AddLossSignature(b, config, f, f.logits, "eval", accuracy);
   int accum_sg = -1;
   LossOutputs accum_loss;
   if (n_accum > 1) {
     std::tie(accum_sg, accum_loss) =
-        AddLossSignature(b, config, f, "accumulate", false);
+        AddLossSignature(b, config, f, f.train_logits, "accumulate", false);
   }
   ATTUNE_ASSIGN_OR_RETURN(Graph staged, b.Build());
 
@@ -387,6 +437,7 @@ absl::StatusOr<Graph> AddTrainingSignatures(Graph forward,
       GradientResult train_grads,
       AddGradients(g, train_loss.loss, f.reads, optimizer->ReadyCallback(g)));
   ATTUNE_RETURN_IF_ERROR(optimizer->FinishStep(g));
+  AddStateUpdates(g, config);
 
   GradientResult accum_grads;
   if (n_accum > 1) {
@@ -402,6 +453,7 @@ absl::StatusOr<Graph> AddTrainingSignatures(Graph forward,
     g.Op(OpCode::kAssignAddVariable,
          {g.ConstantScalar("optimizer/one_batch", 1.0f)},
          VariableAttr(accumulated), 0);
+    AddStateUpdates(g, config);
 
     // apply_gradients(): mean of the accumulated gradients, one step, reset.
     g.AddSubgraph("apply_gradients");

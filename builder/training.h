@@ -8,6 +8,10 @@
 // Signatures added next to `infer(<inputs>) -> logits (+ probabilities)`:
 //   train(<inputs>, y) -> loss (+ accuracy)   one optimizer step
 //   eval(<inputs>, y)  -> loss (+ accuracy)   no variable is written
+// train (and accumulate) compute the loss from TrainingConfig::train_logits
+// (the training-mode path of the forward graph, when the producer built
+// one) and then apply TrainingConfig::state_updates; eval computes it from
+// infer's `logits` and writes nothing.
 // and, when gradient_accumulation_steps N > 1,
 //   accumulate(<inputs>, y) -> loss   adds each trainable variable's gradient
 //                                     of this micro-batch's mean loss into
@@ -21,7 +25,12 @@
 //                                     equal micro-batches + apply_gradients
 //                                     equal one train call on their
 //                                     concatenation (for SGD exactly up to
-//                                     float rounding).
+//                                     float rounding) when the model has no
+//                                     training-mode layers: batch_norm
+//                                     normalizes each micro-batch with its
+//                                     own statistics and updates the moving
+//                                     ones once per accumulate call, and
+//                                     dropout draws a mask per call.
 // Label input `y`:
 //   softmax cross-entropy, sparse labels:  int32 [B] class indices
 //   softmax cross-entropy, one-hot labels: float32 [B, C] (probabilities)
@@ -65,6 +74,8 @@
 // the optimizer config defers it (optimizers/optimizer.h). Gradient shapes
 // are checked with VerifyGradientShapes.
 
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "engine/graph.h"
 #include "optimizers/optimizer.h"
@@ -87,10 +98,26 @@ struct LossConfig {
   double l2 = 0;               // >= 0
 };
 
+// A train-only variable write: `variable` := `value` (a tensor of the infer
+// subgraph with the variable's dtype and shape).
+struct StateUpdate {
+  int variable = -1;
+  int value = -1;
+};
+
 struct TrainingConfig {
   LossConfig loss;
   OptimizerConfig optimizer;
   int gradient_accumulation_steps = 1;  // > 1 adds accumulate/apply_gradients
+  // The logits train and accumulate take their loss from: a tensor of the
+  // infer subgraph with infer's `logits` shape (the training-mode forward
+  // path: batch statistics, dropout). -1: infer's `logits`. eval always uses
+  // infer's `logits`.
+  int train_logits = -1;
+  // Written at the end of every train and accumulate call, after everything
+  // else in it (batch_norm moving statistics, the dropout counter); never
+  // by infer or eval.
+  std::vector<StateUpdate> state_updates;
 };
 
 // True for losses whose signatures output `accuracy`.
@@ -101,7 +128,8 @@ bool IsClassifierLoss(LossType type);
 // (inferred) shapes, as CompileSpec and ModelBuilder::Build produce, and no
 // train/eval signatures yet. InvalidArgument for a bad config, a missing
 // infer/logits, labels that do not fit the logits (softmax cross-entropy
-// needs [B, C] logits with a static C) or an input already named `y`;
+// needs [B, C] logits with a static C), an input already named `y`, or a
+// train_logits / state update that is out of range or does not match;
 // Unimplemented (naming the op) when an op between a trainable variable
 // and the loss has no gradient rule.
 absl::StatusOr<Graph> AddTrainingSignatures(Graph forward,

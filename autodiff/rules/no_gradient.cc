@@ -1,10 +1,12 @@
 // Ops whose float32 output carries no gradient to any input: one_hot (from
-// integer indices), zeros_like (constant in x) and dequantize (from integer
-// or float16 data). The engine reaches them when their input depends on a
-// trainable tensor through an integer path (e.g. arg_max -> one_hot); the
-// rule leaves every input without a gradient. Ops with integer or bool
-// outputs (comparisons, arg_max, shape, ...) need no rule: no gradient ever
-// reaches such an output.
+// integer indices), zeros_like (constant in x), dequantize (from integer
+// or float16 data) and random_mask (reads only its input's shape; in
+// dropout, mul(x, mask) carries x's gradient). The engine reaches them when
+// their input depends on a trainable tensor (through an integer path, e.g.
+// arg_max -> one_hot, or through a shape); the rule leaves every input
+// without a gradient. Ops with integer or bool outputs (comparisons,
+// arg_max, shape, ...) need no rule: no gradient ever reaches such an
+// output.
 
 #include "autodiff/grad_rule.h"
 

@@ -109,7 +109,8 @@ Table BuildTable() {
   t[static_cast<int>(OpCode::kScatterAdd)] = ScatterAddGrad;
   t[static_cast<int>(OpCode::kReduceMax)] = ReduceExtremumGrad;
   t[static_cast<int>(OpCode::kReduceMin)] = ReduceExtremumGrad;
-  for (OpCode op : {OpCode::kOneHot, OpCode::kZerosLike, OpCode::kDequantize}) {
+  for (OpCode op : {OpCode::kOneHot, OpCode::kZerosLike, OpCode::kDequantize,
+                    OpCode::kRandomMask}) {
     t[static_cast<int>(op)] = NoGradient;
   }
   t[static_cast<int>(OpCode::kConv2d)] = Conv2dGrad;

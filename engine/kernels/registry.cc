@@ -128,6 +128,11 @@ KernelRegistration RegisterRestoreCheckpoint();
 // (end checkpoints)
 
 
+// ---- random: random_mask.cc
+KernelRegistration RegisterRandomMask();
+// (end random)
+
+
 namespace {
 
 using Table = std::array<KernelRegistration, kNumOpCodes>;
@@ -263,6 +268,11 @@ Table BuildTable() {
   set(OpCode::kSaveCheckpoint, RegisterSaveCheckpoint());
   set(OpCode::kRestoreCheckpoint, RegisterRestoreCheckpoint());
   // (end checkpoints)
+
+
+  // ---- random
+  set(OpCode::kRandomMask, RegisterRandomMask());
+  // (end random)
 
 
   return t;

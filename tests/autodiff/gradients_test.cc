@@ -139,5 +139,48 @@ TEST(GradientsTest, FrozenPartsGetNoBackwardOpsAndFanOutIsSummed) {
   for (float v : dw) EXPECT_NEAR(v, 2 * (3.0f + 0.0f), 1e-5);
 }
 
+// loss = sum(w * float(argmax(w))): the factor reaches w only through an
+// integer tensor, so it is a constant to autodiff (dw = argmax(w)), and
+// the pass differentiates nothing on the integer path (no gradient for the
+// cast's output, which feeds the loss but does not carry w's gradient).
+TEST(GradientsTest, IntegerPathsCarryNoGradient) {
+  ModelBuilder b("integer_path");
+  b.AddVariable({"w", DType::kFloat32, {3}, Initializer::kZeros, -1, 1, true});
+  const int w =
+      b.Op1(OpCode::kReadVariable, {}, Attributes().SetInt("variable", 0), "w");
+  const int index = b.Op1(
+      OpCode::kArgMax, {w},
+      Attributes().SetInt("axis", 0).SetString("output_type", "int32"), "idx");
+  const int factor = b.Op1(OpCode::kCast, {index},
+                           Attributes().SetString("dtype", "float32"), "f");
+  const int loss = b.Op1(OpCode::kSum, {b.Op1(OpCode::kMul, {w, factor})});
+  b.AddSignature("loss", {}, {{"loss", loss}});
+  auto graph = b.Build();
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ModelBuilder g = ModelBuilder::FromGraph(*std::move(graph));
+  auto result = AddGradients(g, loss, {w});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_NE(result->source_gradients[0], -1);
+  for (const auto& [forward, gradient] : result->gradient_of) {
+    EXPECT_NE(forward, factor);
+    EXPECT_NE(forward, index);
+  }
+  g.AddSignature("grad", {}, {{"dw", result->source_gradients[0]}});
+  auto model = g.BuildModel();
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto interpreter = Interpreter::Create(*model);
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status();
+  ASSERT_TRUE((*interpreter)
+                  ->variables()
+                  .Set<float>("w", std::vector<float>{0.5f, 2.0f, 1.0f})
+                  .ok());
+  SignatureRunner* runner = *(*interpreter)->GetSignatureRunner("grad");
+  ASSERT_TRUE(runner->AllocateTensors().ok());
+  ASSERT_TRUE(runner->Invoke().ok());
+  auto dw = *runner->typed_output<float>("dw");
+  ASSERT_EQ(dw.size(), 3u);
+  for (float v : dw) EXPECT_NEAR(v, 1.0f, 1e-6f);  // argmax(w) = 1
+}
+
 }  // namespace
 }  // namespace attune

@@ -219,9 +219,12 @@ TEST(TrainingTest, SignaturesFollowTheContract) {
 TEST(TrainingTest, FrozenVariablesAreBitIdenticalAndTrainableOnesMove) {
   auto s = MustCompile(kFrozenSpec);
   ASSERT_NE(s, nullptr);
-  const std::vector<std::string> frozen = {"backbone/kernel", "backbone/bias",
-                                           "bn/moving_mean",
+  const std::vector<std::string> frozen = {"backbone/kernel", "backbone/bias"};
+  // Not trainable, but train updates them from the batch statistics.
+  const std::vector<std::string> moving = {"bn/moving_mean",
                                            "bn/moving_variance"};
+  std::vector<std::vector<float>> before_moving;
+  for (const auto& n : moving) before_moving.push_back(s->Var(n));
   const std::vector<std::string> trainable = {"bn/gamma", "bn/beta",
                                               "head/kernel", "head/bias"};
   std::vector<std::vector<float>> before_frozen, before_trainable;
@@ -244,6 +247,10 @@ TEST(TrainingTest, FrozenVariablesAreBitIdenticalAndTrainableOnesMove) {
   }
   for (size_t i = 0; i < trainable.size(); ++i) {
     EXPECT_NE(s->Var(trainable[i]), before_trainable[i]) << trainable[i];
+  }
+  for (size_t i = 0; i < moving.size(); ++i) {
+    EXPECT_NE(s->Var(moving[i]), before_moving[i]) << moving[i];
+    EXPECT_EQ(s->variables().Find(moving[i] + "/adam/m"), -1) << moving[i];
   }
   // Slots exist for trainable variables only; step counted 5 train calls.
   const VariableStore& vars = s->variables();

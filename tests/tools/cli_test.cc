@@ -614,6 +614,44 @@ TEST_F(FitCliTest, BenchPrintsLatencyMemoryAndArena) {
   EXPECT_THAT(r.out, HasSubstr("arena "));
 }
 
+// batch_norm and dropout build a training path (random_mask, moving
+// statistics updates, random/counter); info and fit handle it.
+TEST_F(CliTest, TrainModeLayersCompileInfoAndFit) {
+  Write("bn.json", R"({
+    "name": "bn",
+    "inputs": [{"name": "x", "shape": [-1, 3]}],
+    "layers": [
+      {"type": "dense", "name": "d", "units": 8, "activation": "relu"},
+      {"type": "batch_norm", "name": "bn"},
+      {"type": "dropout", "name": "drop", "rate": 0.5},
+      {"type": "dense", "name": "out", "units": 2}
+    ],
+    "loss": {"type": "softmax_cross_entropy"},
+    "optimizer": {"type": "adam"},
+    "seed": 1
+  })");
+  Result r = Attune("compile bn.json -o bn.attune");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Attune("info bn.attune");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("random/counter +int64 +\\[\\]"));
+  EXPECT_THAT(r.out, HasSubstr("random_mask"));
+  std::vector<float> x(32 * 3);
+  std::vector<int32_t> y(32);
+  for (int i = 0; i < 32; ++i) {
+    for (int j = 0; j < 3; ++j) x[i * 3 + j] = ((i * 7 + j * 3) % 11) / 5.0f;
+    y[i] = x[i * 3] > 1.0f;
+  }
+  ASSERT_TRUE(WriteNpy(dir_ + "/x.npy",
+                       *Array::From<float>({32, 3}, absl::MakeConstSpan(x)))
+                  .ok());
+  ASSERT_TRUE(WriteNpy(dir_ + "/y.npy",
+                       *Array::From<int32_t>({32}, absl::MakeConstSpan(y)))
+                  .ok());
+  r = Attune("fit bn.attune --x x.npy --y y.npy --batch-size 8 --epochs 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+}
+
 }  // namespace
 }  // namespace attune
 
