@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/tools/cli_test_base.h"
 
 namespace attune {
 namespace {
@@ -28,18 +29,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using Result = CliResult;
 
 template <typename T>
 absl::Span<const uint8_t> Bytes(const std::vector<T>& v) {
@@ -53,32 +43,8 @@ std::vector<float> Values(float base) {
   return v;
 }
 
-class CkptCliTest : public ::testing::Test {
+class CkptCliTest : public CliTestBase {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("TEST_TMPDIR");
-    dir_ = std::string(base ? base : "/tmp") + "/attune_ckpt_cli_XXXXXX";
-    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  Result Attune(const std::string& args) {
-    const std::string cmd =
-        absl::StrCat("cd '", dir_, "' && '", ATTUNE_CLI_PATH, "' ", args,
-                     " >stdout.txt 2>stderr.txt");
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(dir_ + "/stdout.txt");
-    r.err = Slurp(dir_ + "/stderr.txt");
-    return r;
-  }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-
   // Three checkpoints: "dense/kernel" [16384] (Values(k)) and "step" [],
   // properties loss = 1/k and epoch = k; checkpoint 2 is tagged "best".
   void WriteThree(const std::string& name) {

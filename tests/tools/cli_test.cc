@@ -21,6 +21,7 @@
 #include "checkpoint/store.h"
 #include "nlohmann/json.hpp"
 #include "variables/initializers.h"
+#include "tests/tools/cli_test_base.h"
 #include "tests/training/test_models.h"
 
 namespace attune {
@@ -29,45 +30,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = CliResult;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const char* base = std::getenv("TEST_TMPDIR");
-    dir_ = std::string(base ? base : "/tmp") + "/attune_cli_test_XXXXXX";
-    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
-  }
-
-  // Runs `attune ARGS` with the temp dir as working directory.
-  Result Attune(const std::string& args) {
-    const std::string cmd = absl::StrCat("cd '", dir_, "' && '", ATTUNE_CLI_PATH,
-                                         "' ", args, " >stdout.txt 2>stderr.txt");
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(dir_ + "/stdout.txt");
-    r.err = Slurp(dir_ + "/stderr.txt");
-    return r;
-  }
-
-  void Write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name) << text;
-  }
-
-  std::string dir_;
-};
+class CliTest : public CliTestBase {};
 
 // Two dense layers: runs with the kernels this build always has.
 constexpr char kTinySpec[] = R"({

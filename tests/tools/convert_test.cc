@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "importers/tflite/importer.h"
+#include "tests/tools/cli_test_base.h"
 
 namespace attune {
 namespace {
@@ -27,33 +28,18 @@ using ::testing::HasSubstr;
 
 std::string Models() { return std::string(ATTUNE_SOURCE_DIR) + "/models/"; }
 
-class ConvertTest : public ::testing::Test {
+class ConvertTest : public CliTestBase {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("TEST_TMPDIR");
-    dir_ = std::string(base ? base : "/tmp") + "/attune_convert_test_XXXXXX";
-    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
-  }
-  void TearDown() override {
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-  // Runs `attune ARGS` in the temp dir; returns the exit code.
+  // Runs `attune ARGS` in the temp dir; returns the exit code and keeps
+  // stdout/stderr in out_/err_.
   int Attune(const std::string& args) {
-    const std::string cmd =
-        absl::StrCat("cd '", dir_, "' && '", ATTUNE_CLI_PATH, "' ", args,
-                     " >stdout.txt 2>stderr.txt");
-    const int status = std::system(cmd.c_str());
-    out_ = Slurp("stdout.txt");
-    err_ = Slurp("stderr.txt");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const CliResult r = CliTestBase::Attune(args);
+    out_ = r.out;
+    err_ = r.err;
+    return r.code;
   }
-  std::string Slurp(const std::string& name) {
-    std::ifstream in(dir_ + "/" + name);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  std::string dir_, out_, err_;
+
+  std::string out_, err_;
 };
 
 TEST_F(ConvertTest, EmbedderRunMatchesCppApi) {
@@ -125,7 +111,7 @@ TEST_F(ConvertTest, FitDrivesTheModelsTrainSignature) {
             0)
       << err_;
   std::vector<std::string> lines =
-      absl::StrSplit(Slurp("log.csv"), '\n', absl::SkipEmpty());
+      absl::StrSplit(Slurp(Path("log.csv")), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1u + 15 * 12);
   const auto loss = [&](size_t line) {
     std::vector<std::string> cells = absl::StrSplit(lines[line], ',');
