@@ -422,12 +422,7 @@ absl::Status NoBind(Statement&) { return absl::OkStatus(); }
 
 absl::StatusOr<int64_t> CheckpointStore::Write(
     const CheckpointToWrite& checkpoint, int keep_last) {
-  const std::string ctx =
-      absl::StrCat("checkpoint database \"", path_, "\": save");
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(ctx, ": the store was opened read-only"));
-  }
+  ATTUNE_ASSIGN_OR_RETURN(const std::string ctx, WriteContext("save"));
   if (keep_last < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(ctx, ": keep_last ", keep_last, " < 0"));
@@ -714,13 +709,19 @@ absl::StatusOr<std::vector<TensorData>> CheckpointStore::ReadTensors(
   return rows;
 }
 
-absl::Status CheckpointStore::Delete(int64_t id) {
-  const std::string ctx =
-      absl::StrCat("checkpoint database \"", path_, "\": delete");
+absl::StatusOr<std::string> CheckpointStore::WriteContext(
+    absl::string_view operation) const {
+  std::string ctx =
+      absl::StrCat("checkpoint database \"", path_, "\": ", operation);
   if (options_.read_only) {
     return absl::FailedPreconditionError(
         absl::StrCat(ctx, ": the store was opened read-only"));
   }
+  return ctx;
+}
+
+absl::Status CheckpointStore::Delete(int64_t id) {
+  ATTUNE_ASSIGN_OR_RETURN(const std::string ctx, WriteContext("delete"));
   ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
                           Transaction::Begin(db_, /*write=*/true, ctx));
   ATTUNE_RETURN_IF_ERROR(CheckExists(db_, ctx, id));
@@ -729,12 +730,7 @@ absl::Status CheckpointStore::Delete(int64_t id) {
 }
 
 absl::Status CheckpointStore::SetTag(int64_t id, const std::string& tag) {
-  const std::string ctx =
-      absl::StrCat("checkpoint database \"", path_, "\": tag");
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(ctx, ": the store was opened read-only"));
-  }
+  ATTUNE_ASSIGN_OR_RETURN(const std::string ctx, WriteContext("tag"));
   ATTUNE_RETURN_IF_ERROR(CheckTag(tag));
   ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
                           Transaction::Begin(db_, /*write=*/true, ctx));
@@ -792,12 +788,9 @@ absl::StatusOr<Properties> CheckpointStore::GetProperties(int64_t id) {
 
 absl::Status CheckpointStore::SetProperty(int64_t id, const std::string& name,
                                           const PropertyValue& value) {
-  const std::string ctx = absl::StrCat("checkpoint database \"", path_,
-                                       "\": set property \"", name, "\"");
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(ctx, ": the store was opened read-only"));
-  }
+  ATTUNE_ASSIGN_OR_RETURN(
+      const std::string ctx,
+      WriteContext(absl::StrCat("set property \"", name, "\"")));
   ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
                           Transaction::Begin(db_, /*write=*/true, ctx));
   ATTUNE_RETURN_IF_ERROR(CheckExists(db_, ctx, id));
@@ -807,12 +800,9 @@ absl::Status CheckpointStore::SetProperty(int64_t id, const std::string& name,
 
 absl::Status CheckpointStore::DeleteProperty(int64_t id,
                                              const std::string& name) {
-  const std::string ctx = absl::StrCat("checkpoint database \"", path_,
-                                       "\": delete property \"", name, "\"");
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(ctx, ": the store was opened read-only"));
-  }
+  ATTUNE_ASSIGN_OR_RETURN(
+      const std::string ctx,
+      WriteContext(absl::StrCat("delete property \"", name, "\"")));
   ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
                           Transaction::Begin(db_, /*write=*/true, ctx));
   ATTUNE_RETURN_IF_ERROR(CheckExists(db_, ctx, id));
@@ -832,12 +822,7 @@ absl::Status CheckpointStore::DeleteProperty(int64_t id,
 }
 
 absl::StatusOr<std::vector<int64_t>> CheckpointStore::Prune(int keep_last) {
-  const std::string ctx =
-      absl::StrCat("checkpoint database \"", path_, "\": prune");
-  if (options_.read_only) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(ctx, ": the store was opened read-only"));
-  }
+  ATTUNE_ASSIGN_OR_RETURN(const std::string ctx, WriteContext("prune"));
   if (keep_last < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(ctx, ": keep_last ", keep_last, " < 1"));

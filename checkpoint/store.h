@@ -203,6 +203,10 @@ class CheckpointStore {
   CheckpointStore(std::string path, sqlite3* db, const StoreOptions& options)
       : path_(std::move(path)), db_(db), options_(options) {}
 
+  // The error context of a writing `operation` ("checkpoint database \"P\":
+  // save"), or FailedPrecondition when the store is read-only.
+  absl::StatusOr<std::string> WriteContext(absl::string_view operation) const;
+
   std::string path_;
   sqlite3* db_;
   StoreOptions options_;
