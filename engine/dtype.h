@@ -33,6 +33,11 @@ absl::string_view DTypeName(DType dtype);
 // Inverse of DTypeName. InvalidArgument for an unknown name.
 absl::StatusOr<DType> ParseDType(absl::string_view name);
 
+// IEEE 754 binary16 bits -> binary32, exact (subnormals, infinities and NaN
+// included). Used by the dequantize kernel, the TFLite importer and
+// checkpoint statistics.
+float HalfToFloat(uint16_t h);
+
 // True when `value` is one of the enum's values (for data read from files).
 bool IsValidDType(int value);
 

@@ -29,35 +29,6 @@ struct OpData {
   int64_t inner;     // elements after the channel axis (all per tensor)
 };
 
-// binary16 -> binary32 by bit manipulation.
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1fu;
-  uint32_t mantissa = h & 0x3ffu;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    // Infinity (mantissa 0) or NaN: all-ones exponent, mantissa widened.
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    // Normal: rebias the exponent from 15 to 127.
-    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;  // signed zero
-  } else {
-    // Subnormal half (mantissa * 2^-24) is a normal float: shift the leading
-    // one into the implicit-bit position, lowering the exponent as we go.
-    int32_t e = -14;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --e;
-    }
-    mantissa &= 0x3ffu;
-    bits = sign | (static_cast<uint32_t>(e + 127) << 23) | (mantissa << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
 
 absl::Status Prepare(NodeContext& ctx) {
   if (!ctx.has_input(0)) return ctx.InvalidArgument("input 0 is missing");

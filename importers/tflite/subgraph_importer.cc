@@ -46,31 +46,6 @@ bool IsQuantized(const tfl::Tensor& t) {
          t.type() == tfl::TensorType::INT32;
 }
 
-// binary16 -> binary32 (IEEE 754), exact.
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1fu;
-  uint32_t mantissa = h & 0x3ffu;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;
-  } else {
-    int32_t e = 113;  // exponent of 2^-14 in binary32, before normalizing
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --e;
-    }
-    bits =
-        sign | (static_cast<uint32_t>(e) << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
 
 template <typename T>
 T Load(const uint8_t* p) {
