@@ -5,7 +5,7 @@
 // its signatures and writes it as an attune model file. With
 // --trainable-head, attaches the head (importers/tflite/head.h: a JSON list
 // of spec layers, or an object with "layers", "loss", "optimizer", "seed",
-// "attach_to", "signature") and writes infer/train/eval instead;
+// "attach_to", "signature") and writes infer/train/eval/save/restore instead;
 // --train-from TENSOR also makes the backbone's layers after TENSOR
 // trainable.
 

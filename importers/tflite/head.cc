@@ -306,8 +306,10 @@ absl::StatusOr<Graph> AttachTrainableHead(const Graph& imported,
   ATTUNE_ASSIGN_OR_RETURN(merged,
                           ModelBuilder::FromGraph(std::move(merged)).Build());
 
-  // 4. train / eval from the head's loss and optimizer.
-  return AddTrainingSignatures(std::move(merged), *config);
+  // 4. train / eval from the head's loss and optimizer, then save/restore.
+  ATTUNE_ASSIGN_OR_RETURN(merged,
+                          AddTrainingSignatures(std::move(merged), *config));
+  return AddCheckpointSignatures(std::move(merged));
 }
 
 }  // namespace tflite

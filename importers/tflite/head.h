@@ -32,11 +32,12 @@ struct HeadOptions {
 };
 
 // Returns a model with `infer(<backbone inputs>) -> logits [+
-// probabilities]`, `train(<inputs>, y) -> loss [+ accuracy]` and `eval`
-// (builder/training.h's contract). The backbone's ops up to `attach_to`
-// are kept; its constants stay frozen unless train_from makes them
-// variables. Other imported signatures are dropped. TODO(#5): `save` /
-// `restore` signatures come from the checkpoint ops once they exist.
+// probabilities]`, `train(<inputs>, y) -> loss [+ accuracy]`, `eval`
+// (builder/training.h's contract) and `save(path)` / `restore(path)`
+// (AddCheckpointSignatures: every variable, optimizer state included). The
+// backbone's ops up to `attach_to` are kept; its constants stay frozen
+// unless train_from makes them variables. Other imported signatures are
+// dropped.
 // InvalidArgument for an unknown signature or tensor, a bad head spec, or a
 // train_from tensor that does not feed attach_to.
 absl::StatusOr<Graph> AttachTrainableHead(const Graph& imported,
