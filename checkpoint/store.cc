@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "checkpoint/sqlite_util.h"
+#include "checkpoint/writeback_vfs.h"
 #include "engine/status_macros.h"
 #include "sqlite3.h"
 
@@ -181,7 +182,8 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(
       options.read_only
           ? SQLITE_OPEN_READONLY
           : (SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0));
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, flags, WritebackVfsName());
   if (rc != SQLITE_OK) {
     absl::Status status = sqlite::Error(db, rc, absl::StrCat(ctx, ": open"));
     sqlite3_close(db);
