@@ -117,6 +117,10 @@ absl::StatusOr<CheckpointInfo> RestoreVariables(VariableStore& variables,
                                                 CheckpointStore& store,
                                                 absl::string_view selector,
                                                 const RestoreOptions& options) {
+  // One snapshot for Find, ListTensors and ReadTensors: a writer pruning
+  // the selected checkpoint meanwhile cannot make the restore fail.
+  ATTUNE_ASSIGN_OR_RETURN(CheckpointStore::ReadSnapshot snapshot,
+                          store.BeginRead());
   ATTUNE_ASSIGN_OR_RETURN(CheckpointInfo info, store.Find(selector));
   const std::string ctx = absl::StrCat("restore checkpoint ", info.id, " of \"",
                                        store.path(), "\"");

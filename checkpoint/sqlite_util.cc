@@ -147,6 +147,13 @@ std::string Statement::Text(int index) const {
 
 absl::StatusOr<Transaction> Transaction::Begin(sqlite3* db, bool write,
                                                absl::string_view context) {
+  if (!sqlite3_get_autocommit(db)) {
+    if (write) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          context, ": a read snapshot of this connection is open"));
+    }
+    return Transaction(nullptr, std::string(context));
+  }
   const absl::Status status =
       Exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN", context);
   if (!status.ok()) return status;
@@ -159,6 +166,7 @@ Transaction::~Transaction() {
 
 absl::Status Transaction::Commit() {
   sqlite3* db = db_;
+  if (db == nullptr) return absl::OkStatus();
   const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return Error(db, rc, context_);  // destructor rolls back
   db_ = nullptr;

@@ -65,7 +65,9 @@ class Statement {
 };
 
 // BEGIN (IMMEDIATE for writers) ... COMMIT; rolls back on destruction unless
-// committed.
+// committed. A read transaction begun while the connection already has one
+// open joins it (its Commit and destructor do nothing); a write transaction
+// begun then is FailedPrecondition.
 class Transaction {
  public:
   static absl::StatusOr<Transaction> Begin(sqlite3* db, bool write,
@@ -81,7 +83,7 @@ class Transaction {
  private:
   Transaction(sqlite3* db, std::string context)
       : db_(db), context_(std::move(context)) {}
-  sqlite3* db_;
+  sqlite3* db_;  // nullptr: committed, moved from, or joined
   std::string context_;
 };
 

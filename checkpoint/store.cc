@@ -538,6 +538,29 @@ absl::StatusOr<int64_t> CheckpointStore::Write(
   return id;
 }
 
+CheckpointStore::ReadSnapshot::ReadSnapshot(
+    std::unique_ptr<sqlite::Transaction> txn)
+    : txn_(std::move(txn)) {}
+CheckpointStore::ReadSnapshot::ReadSnapshot(ReadSnapshot&&) noexcept = default;
+CheckpointStore::ReadSnapshot::~ReadSnapshot() = default;
+
+absl::StatusOr<CheckpointStore::ReadSnapshot> CheckpointStore::BeginRead() {
+  const std::string ctx =
+      absl::StrCat("checkpoint database \"", path_, "\": read snapshot");
+  if (!sqlite3_get_autocommit(db_)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(ctx, ": a snapshot is already open"));
+  }
+  ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
+                          Transaction::Begin(db_, /*write=*/false, ctx));
+  // BEGIN is deferred: the first read fixes the snapshot, so read now.
+  ATTUNE_ASSIGN_OR_RETURN(
+      Statement s,
+      Statement::Prepare(db_, "SELECT count(*) FROM checkpoints", ctx));
+  ATTUNE_RETURN_IF_ERROR(s.Step().status());
+  return ReadSnapshot(std::make_unique<Transaction>(std::move(txn)));
+}
+
 absl::StatusOr<std::vector<CheckpointInfo>> CheckpointStore::List() {
   const std::string ctx =
       absl::StrCat("checkpoint database \"", path_, "\": list");

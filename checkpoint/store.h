@@ -22,6 +22,9 @@
 struct sqlite3;
 
 namespace attune {
+namespace sqlite {
+class Transaction;
+}  // namespace sqlite
 
 // Schema version stored in `PRAGMA user_version` (checkpoint/FORMAT.md).
 inline constexpr int kCheckpointSchemaVersion = 1;
@@ -198,6 +201,25 @@ class CheckpointStore {
   // checkpoint and checks its size and checksum. Returns an error status
   // only when the database cannot be read at all; damage is in the report.
   absl::StatusOr<VerifyReport> Verify();
+
+  // A read snapshot: while it lives, every read of this store (List, Find,
+  // ListTensors, ReadTensors, GetProperties) sees the database as it was
+  // when BeginRead returned, whatever other connections commit meanwhile;
+  // so a Find followed by ReadTensors cannot see the checkpoint pruned in
+  // between. Writes through this store fail with FailedPrecondition until
+  // the snapshot ends. Must not outlive the store.
+  class ReadSnapshot {
+   public:
+    ReadSnapshot(ReadSnapshot&&) noexcept;
+    ~ReadSnapshot();
+
+   private:
+    friend class CheckpointStore;
+    explicit ReadSnapshot(std::unique_ptr<sqlite::Transaction> txn);
+    std::unique_ptr<sqlite::Transaction> txn_;
+  };
+  // FailedPrecondition when a snapshot is already open.
+  absl::StatusOr<ReadSnapshot> BeginRead();
 
  private:
   CheckpointStore(std::string path, sqlite3* db, const StoreOptions& options)

@@ -1,5 +1,6 @@
 #include "checkpoint/store.h"
 
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -217,6 +218,44 @@ TEST(CheckpointStoreTest, PruneKeepsLastNAndTagged) {
   // Deleted tensors are gone too.
   EXPECT_EQ(store->ReadTensors(ids[0]).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A reader's Find + ReadTensors inside one snapshot survive a writer that
+// prunes the found checkpoint in between; without the snapshot the
+// second call sees the checkpoint gone.
+TEST(CheckpointStoreTest, ReadSnapshotSeesOneState) {
+  TempDir dir;
+  auto writer = OpenOrDie(dir.File("a.db"));
+  auto reader = OpenOrDie(dir.File("a.db"));
+  ASSERT_NE(writer, nullptr);
+  ASSERT_NE(reader, nullptr);
+  Sample one = MakeSample(1), two = MakeSample(2), three = MakeSample(3);
+  ASSERT_TRUE(writer->Write(one.ToWrite(1)).ok());
+  {
+    auto snapshot = reader->BeginRead();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    auto latest = reader->Find("latest");
+    ASSERT_TRUE(latest.ok());
+    EXPECT_EQ(latest->id, 1);
+    // The writer saves checkpoint 2 and prunes checkpoint 1.
+    ASSERT_TRUE(writer->Write(two.ToWrite(2), /*keep_last=*/1).ok());
+    EXPECT_EQ(reader->Find("latest")->id, 1);
+    auto tensors = reader->ReadTensors(latest->id);
+    ASSERT_TRUE(tensors.ok()) << tensors.status();
+    EXPECT_EQ((*tensors)[0].data.size(), one.w.size() * sizeof(float));
+    EXPECT_EQ(0, std::memcmp((*tensors)[0].data.data(), one.w.data(),
+                             (*tensors)[0].data.size()));
+    // No writes and no second snapshot through the reading store.
+    EXPECT_EQ(reader->Write(three.ToWrite(3)).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(reader->BeginRead().status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  // After the snapshot: the current state.
+  EXPECT_EQ(reader->Find("latest")->id, 2);
+  EXPECT_EQ(reader->ReadTensors(1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(reader->Write(three.ToWrite(3)).ok());
 }
 
 TEST(CheckpointStoreTest, RejectsBadTensorsWithoutWriting) {
