@@ -1,8 +1,9 @@
 // Crash, corruption and environment faults of the checkpoint store: real
 // child processes killed with SIGKILL mid-save, truncated and bit-flipped
-// files, read-only folders.
+// files, read-only folders (as root: in a child that drops to nobody).
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,12 +12,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/store.h"
 #include "gmock/gmock.h"
@@ -288,32 +291,74 @@ TEST(CheckpointFaultsTest, RestoreFromDamagedLatestLeavesVariables) {
   EXPECT_EQ(attune::testing::Snapshot(vars), good);
 }
 
-TEST(CheckpointFaultsTest, ReadOnlyFolder) {
-  if (geteuid() == 0) {
-    GTEST_SKIP() << "root ignores folder permissions";
+// The uid and gid of "nobody" on Debian.
+constexpr uid_t kNobody = 65534;
+
+// Runs `body` in a child process and returns its exit code (-1 if it did
+// not exit normally). As root the child first becomes nobody, so that
+// folder permissions apply to it; 77 means it could not.
+int RunUnprivileged(const std::function<int()>& body) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (geteuid() == 0 &&
+        (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 ||
+         setuid(kNobody) != 0)) {
+      _exit(77);
+    }
+    _exit(body());
   }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(CheckpointFaultsTest, ReadOnlyFolder) {
   TempDir dir;
   const std::string folder = dir.File("ro");
   ASSERT_TRUE(std::filesystem::create_directory(folder));
   const std::string db = folder + "/user.db";
   WriteThree(db);
-  ASSERT_EQ(chmod(folder.c_str(), 0555), 0);
-  // A new database cannot be created.
-  absl::Status status = CheckpointStore::Open(folder + "/new.db").status();
-  EXPECT_FALSE(status.ok());
-  EXPECT_THAT(status.message(), HasSubstr("new.db"));
-  // The existing one still reads, and a save fails without damage.
-  auto store = CheckpointStore::Open(db);
-  if (store.ok()) {
-    std::vector<float> a(4);
-    CheckpointToWrite c;
-    c.tensors = {{"a", DType::kFloat32, {4}, Bytes(a)}};
-    EXPECT_FALSE((*store)->Write(c).ok());
+  if (geteuid() == 0) {
+    // The unprivileged child owns the folder and the file, and may enter
+    // the temporary directory above them.
+    ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
+    ASSERT_EQ(chown(folder.c_str(), kNobody, kNobody), 0);
+    ASSERT_EQ(chown(db.c_str(), kNobody, kNobody), 0);
   }
-  chmod(folder.c_str(), 0755);
+  ASSERT_EQ(chmod(folder.c_str(), 0555), 0);
+  // Exit code bits: 1 a new database was created, 2 its error does not
+  // name it, 4 the existing one did not open, 8 a save into it succeeded,
+  // 16 the save's error is not PermissionDenied or does not name the file.
+  const int result = RunUnprivileged([&] {
+    int bits = 0;
+    absl::Status status = CheckpointStore::Open(folder + "/new.db").status();
+    if (status.ok()) bits |= 1;
+    if (!absl::StrContains(status.message(), "new.db")) bits |= 2;
+    auto store = CheckpointStore::Open(db);
+    if (!store.ok()) {
+      // Opening may already fail (no room for the WAL): that must be the
+      // permission error too.
+      status = store.status();
+    } else {
+      std::vector<float> a(4);
+      CheckpointToWrite c;
+      c.tensors = {{"a", DType::kFloat32, {4}, Bytes(a)}};
+      status = (*store)->Write(c).status();
+      if (status.ok()) bits |= 8;
+    }
+    if (status.code() != absl::StatusCode::kPermissionDenied ||
+        !absl::StrContains(status.message(), "user.db")) {
+      bits |= 16;
+    }
+    return bits;
+  });
+  if (result == 77) GTEST_SKIP() << "cannot drop root privileges here";
+  EXPECT_EQ(result, 0) << "see the bit meanings above";
+  ASSERT_EQ(chmod(folder.c_str(), 0755), 0);
   auto reopened = CheckpointStore::Open(db);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->List()->size(), 3u);
+  EXPECT_FALSE(std::filesystem::exists(folder + "/new.db"));
 }
 
 TEST(CheckpointFaultsTest, FolderIsAFile) {
