@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Independent float64 reference of a TFLite CNN (the MobileNetV2-0.35-96
-embedder): parses the .tflite with its own minimal FlatBuffers reading,
-dequantizes the weights and runs the graph in numpy float64. Shares no code
-with attune.
+embedder, and the uint8 MobileNetV2-1.0-224 classifier through
+tflite_classifier_reference.py): parses the .tflite with its own minimal
+FlatBuffers reading, dequantizes the weights (int8 per-channel, uint8
+per-tensor, int32 biases: scale * (q - zero_point)) and runs the graph in
+numpy float64; activations are not requantized. The caller feeds the input
+already in float. Ops: CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D (VALID),
+ADD, MUL, SUB, RESHAPE, SOFTMAX. Shares no code with attune.
 
 usage: tflite_embedder_reference.py MODEL.tflite INPUT.npy OUTPUT.npy
   [--compare ATTUNE_OUTPUT.npy --tolerance REL]
@@ -177,6 +181,10 @@ def run(path, x):
             a, b = get(ins[0]), get(ins[1])
             y = a + b if code == 0 else (a * b if code == 18 else a - b)
             values[out] = activation(y, opt.scalar(0, "b") if opt else 0)
+        elif code == 25:  # SOFTMAX over the last axis: exp(beta x) / sum
+            z = get(ins[0]) * opt.scalar(0, "f", 1.0)
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            values[out] = e / e.sum(axis=-1, keepdims=True)
         elif code == 22:  # RESHAPE
             values[out] = get(ins[0]).reshape(
                 [int(v) for v in tensor_value(model, tensors[ins[1]])])
