@@ -20,7 +20,8 @@ constexpr size_t kMaxFoldBytes = 64 * 1024;
 size_t AlignUp64(size_t n) { return (n + 63) / 64 * 64; }
 
 uint8_t* AllocateAligned(size_t bytes) {
-  return static_cast<uint8_t*>(std::aligned_alloc(64, AlignUp64(std::max<size_t>(bytes, 1))));
+  return static_cast<uint8_t*>(
+      std::aligned_alloc(64, AlignUp64(std::max<size_t>(bytes, 1))));
 }
 
 }  // namespace
@@ -73,9 +74,9 @@ absl::StatusOr<std::unique_ptr<ExecutionPlan>> ExecutionPlan::Create(
   }
   plan->descriptions_.reserve(subgraph.nodes.size());
   for (size_t n = 0; n < subgraph.nodes.size(); ++n) {
-    plan->descriptions_.push_back(
-        absl::StrCat(OpName(subgraph.nodes[n].op), " node #", n,
-                     " (signature \"", plan->signature_->key, "\")"));
+    plan->descriptions_.push_back(absl::StrCat(OpName(subgraph.nodes[n].op),
+                                               " node #", n, " (signature \"",
+                                               plan->signature_->key, "\")"));
   }
   ATTUNE_RETURN_IF_ERROR(plan->Prepare());
   return plan;
@@ -91,12 +92,13 @@ absl::Status ExecutionPlan::ResizeInput(int index,
   const Shape& declared = subgraph_->tensors[io.tensor].shape;
   bool compatible = declared.size() == shape.size();
   for (size_t d = 0; compatible && d < shape.size(); ++d) {
-    compatible = shape[d] >= 0 && (declared[d] == -1 || declared[d] == shape[d]);
+    compatible =
+        shape[d] >= 0 && (declared[d] == -1 || declared[d] == shape[d]);
   }
   if (!compatible) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "signature \"", signature_->key, "\" input \"", io.name,
-        "\": shape ", ShapeToString(shape), " does not match declared shape ",
+        "signature \"", signature_->key, "\" input \"", io.name, "\": shape ",
+        ShapeToString(shape), " does not match declared shape ",
         ShapeToString(declared), " (only -1 dims may change)"));
   }
   ATTUNE_RETURN_IF_ERROR(CheckedNumElements(shape).status());
@@ -185,9 +187,9 @@ absl::Status ExecutionPlan::Prepare() {
   // 4. Signature outputs must be defined.
   for (const SignatureIo& io : signature_->outputs) {
     if (!defined[io.tensor]) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "signature \"", signature_->key, "\" output \"", io.name,
-          "\" is never computed"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("signature \"", signature_->key, "\" output \"", io.name,
+                       "\" is never computed"));
     }
   }
   AliasVariableReads();
@@ -238,21 +240,22 @@ absl::Status ExecutionPlan::PrepareNode(int n, std::vector<size_t>& scratch) {
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     const TensorInfo& declared = subgraph_->tensors[node.outputs[i]];
     const Tensor& actual = tensors_[node.outputs[i]];
-    bool shape_ok = declared.shape.empty() ||
-                    declared.shape.size() == actual.shape.size();
-    for (size_t d = 0; shape_ok && !declared.shape.empty() &&
-                       d < declared.shape.size();
+    bool shape_ok =
+        declared.shape.empty() || declared.shape.size() == actual.shape.size();
+    for (size_t d = 0;
+         shape_ok && !declared.shape.empty() && d < declared.shape.size();
          ++d) {
-      shape_ok = declared.shape[d] == -1 || declared.shape[d] == actual.shape[d];
+      shape_ok =
+          declared.shape[d] == -1 || declared.shape[d] == actual.shape[d];
     }
     // Scalars may be declared with an empty shape; only check ranked decls.
     if (options_.check_declared &&
         (declared.dtype != actual.dtype || !shape_ok)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          descriptions_[n], ": output ", i, " \"", declared.name,
-          "\" is declared ", DTypeName(declared.dtype),
-          ShapeToString(declared.shape), " but computes to ",
-          DTypeName(actual.dtype), ShapeToString(actual.shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(descriptions_[n], ": output ", i, " \"", declared.name,
+                       "\" is declared ", DTypeName(declared.dtype),
+                       ShapeToString(declared.shape), " but computes to ",
+                       DTypeName(actual.dtype), ShapeToString(actual.shape)));
     }
     output_bytes += actual.bytes;
   }

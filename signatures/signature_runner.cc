@@ -28,9 +28,9 @@ absl::StatusOr<int> SignatureRunner::InputIndex(absl::string_view name) const {
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].name == name) return static_cast<int>(i);
   }
-  return absl::NotFoundError(absl::StrCat(
-      "signature \"", key(), "\" has no input \"", name, "\" (inputs: ",
-      absl::StrJoin(input_names(), ", "), ")"));
+  return absl::NotFoundError(
+      absl::StrCat("signature \"", key(), "\" has no input \"", name,
+                   "\" (inputs: ", absl::StrJoin(input_names(), ", "), ")"));
 }
 
 absl::StatusOr<int> SignatureRunner::OutputIndex(absl::string_view name) const {
@@ -38,9 +38,9 @@ absl::StatusOr<int> SignatureRunner::OutputIndex(absl::string_view name) const {
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (outputs[i].name == name) return static_cast<int>(i);
   }
-  return absl::NotFoundError(absl::StrCat(
-      "signature \"", key(), "\" has no output \"", name, "\" (outputs: ",
-      absl::StrJoin(output_names(), ", "), ")"));
+  return absl::NotFoundError(
+      absl::StrCat("signature \"", key(), "\" has no output \"", name,
+                   "\" (outputs: ", absl::StrJoin(output_names(), ", "), ")"));
 }
 
 absl::StatusOr<Shape> SignatureRunner::declared_input_shape(
@@ -78,8 +78,8 @@ absl::Status SignatureRunner::SetInputString(absl::string_view name,
                           typed_input<std::string>(name));
   if (target.size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "signature \"", key(), "\" input \"", name, "\" holds ",
-        target.size(), " strings; SetInputString sets exactly one"));
+        "signature \"", key(), "\" input \"", name, "\" holds ", target.size(),
+        " strings; SetInputString sets exactly one"));
   }
   target[0] = std::move(value);
   return absl::OkStatus();
@@ -88,9 +88,9 @@ absl::Status SignatureRunner::SetInputString(absl::string_view name,
 absl::Status SignatureRunner::CheckTyped(const Tensor& tensor, DType dtype,
                                          absl::string_view name) const {
   if (tensor.dtype != dtype) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signature \"", key(), "\" tensor \"", name, "\" is ",
-        DTypeName(tensor.dtype), ", not ", DTypeName(dtype)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("signature \"", key(), "\" tensor \"", name, "\" is ",
+                     DTypeName(tensor.dtype), ", not ", DTypeName(dtype)));
   }
   if (!plan_->allocated()) {
     return absl::FailedPreconditionError(absl::StrCat(

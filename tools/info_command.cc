@@ -32,13 +32,20 @@ struct InfoArgs {
 
 const char* InitializerName(Initializer init) {
   switch (init) {
-    case Initializer::kZeros: return "zeros";
-    case Initializer::kOnes: return "ones";
-    case Initializer::kConstantBuffer: return "constant";
-    case Initializer::kGlorotUniform: return "glorot_uniform";
-    case Initializer::kGlorotNormal: return "glorot_normal";
-    case Initializer::kHeUniform: return "he_uniform";
-    case Initializer::kHeNormal: return "he_normal";
+    case Initializer::kZeros:
+      return "zeros";
+    case Initializer::kOnes:
+      return "ones";
+    case Initializer::kConstantBuffer:
+      return "constant";
+    case Initializer::kGlorotUniform:
+      return "glorot_uniform";
+    case Initializer::kGlorotNormal:
+      return "glorot_normal";
+    case Initializer::kHeUniform:
+      return "he_uniform";
+    case Initializer::kHeNormal:
+      return "he_normal";
   }
   return "unknown";
 }
@@ -187,12 +194,13 @@ int RunInfo(const InfoArgs& args) {
     out["signatures"] = std::move(sigs);
     Json vars = Json::array();
     for (const VariableInfo& v : graph.variables) {
-      vars.push_back({{"name", v.name},
-                      {"dtype", std::string(DTypeName(v.dtype))},
-                      {"shape", std::vector<int64_t>(v.shape.begin(), v.shape.end())},
-                      {"trainable", v.trainable},
-                      {"initializer", InitializerName(v.initializer)},
-                      {"seed", v.seed}});
+      vars.push_back(
+          {{"name", v.name},
+           {"dtype", std::string(DTypeName(v.dtype))},
+           {"shape", std::vector<int64_t>(v.shape.begin(), v.shape.end())},
+           {"trainable", v.trainable},
+           {"initializer", InitializerName(v.initializer)},
+           {"seed", v.seed}});
     }
     out["variables"] = std::move(vars);
     out["parameters"] = parameters;
@@ -209,8 +217,8 @@ int RunInfo(const InfoArgs& args) {
 
   std::string text;
   absl::StrAppend(&text, "model        ", args.model, "\n");
-  absl::StrAppend(&text, "description  ", graph.description.empty() ? "-" : graph.description,
-                  "\n");
+  absl::StrAppend(&text, "description  ",
+                  graph.description.empty() ? "-" : graph.description, "\n");
   for (size_t i = 0; i < graph.signatures.size(); ++i) {
     const Signature& sig = graph.signatures[i];
     absl::StrAppend(&text, "\nsignature \"", sig.key, "\" (",
@@ -218,7 +226,8 @@ int RunInfo(const InfoArgs& args) {
     if (plans[i].ok) {
       absl::StrAppend(&text, ", arena ", Grouped(plans[i].arena_bytes),
                       " bytes with dynamic dims = 1, ", args.runtime.threads,
-                      args.runtime.threads == 1 ? " thread" : " threads", ")\n");
+                      args.runtime.threads == 1 ? " thread" : " threads",
+                      ")\n");
     } else {
       absl::StrAppend(&text, ", arena unavailable: ", plans[i].error, ")\n");
     }
@@ -256,10 +265,9 @@ int RunInfo(const InfoArgs& args) {
                   Grouped(parameters), " parameters)\n");
   std::vector<std::vector<std::string>> rows;
   for (const VariableInfo& v : graph.variables) {
-    rows.push_back({v.name, std::string(DTypeName(v.dtype)),
-                    ShapeToString(v.shape),
-                    v.trainable ? "trainable" : "frozen",
-                    InitializerName(v.initializer)});
+    rows.push_back(
+        {v.name, std::string(DTypeName(v.dtype)), ShapeToString(v.shape),
+         v.trainable ? "trainable" : "frozen", InitializerName(v.initializer)});
   }
   text += FormatTable(rows);
   absl::StrAppend(&text, "\nops (", num_nodes, " nodes)\n");

@@ -82,13 +82,20 @@ std::string Stats(const Tensor& t) {
 
 std::string Summary(const Tensor& t) {
   switch (t.dtype) {
-    case DType::kFloat32: return Stats<float>(t);
-    case DType::kInt32: return Stats<int32_t>(t);
-    case DType::kInt64: return Stats<int64_t>(t);
-    case DType::kUint8: return Stats<uint8_t>(t);
-    case DType::kInt8: return Stats<int8_t>(t);
-    case DType::kBool: return Stats<uint8_t>(t);
-    default: return "";
+    case DType::kFloat32:
+      return Stats<float>(t);
+    case DType::kInt32:
+      return Stats<int32_t>(t);
+    case DType::kInt64:
+      return Stats<int64_t>(t);
+    case DType::kUint8:
+      return Stats<uint8_t>(t);
+    case DType::kInt8:
+      return Stats<int8_t>(t);
+    case DType::kBool:
+      return Stats<uint8_t>(t);
+    default:
+      return "";
   }
 }
 
@@ -98,13 +105,13 @@ int RunRun(const RunArgs& args) {
   for (const std::string& input : args.inputs) {
     const size_t eq = input.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == input.size()) {
-      return UsageError(absl::StrCat("--input expects NAME=FILE.npy, got \"",
-                                     input, "\""));
+      return UsageError(
+          absl::StrCat("--input expects NAME=FILE.npy, got \"", input, "\""));
     }
     for (const auto& feed : feeds) {
       if (feed.first == input.substr(0, eq)) {
-        return UsageError(absl::StrCat("input \"", feed.first,
-                                       "\" is given more than once"));
+        return UsageError(
+            absl::StrCat("input \"", feed.first, "\" is given more than once"));
       }
     }
     feeds.emplace_back(input.substr(0, eq), input.substr(eq + 1));
@@ -131,8 +138,9 @@ int RunRun(const RunArgs& args) {
   }
   const std::vector<std::string> names = r.input_names();
   for (const std::string& name : names) {
-    const bool given = std::any_of(feeds.begin(), feeds.end(),
-                                   [&](const auto& f) { return f.first == name; });
+    const bool given =
+        std::any_of(feeds.begin(), feeds.end(),
+                    [&](const auto& f) { return f.first == name; });
     if (!given) {
       return Fail(absl::StrCat("signature \"", args.signature,
                                "\" needs input \"", name, "\" (--input ", name,
@@ -144,9 +152,9 @@ int RunRun(const RunArgs& args) {
   std::vector<Array> arrays;
   for (const auto& [name, path] : feeds) {
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      return Fail(absl::StrCat("signature \"", args.signature,
-                               "\" has no input \"", name, "\" (inputs: ",
-                               absl::StrJoin(names, ", "), ")"));
+      return Fail(
+          absl::StrCat("signature \"", args.signature, "\" has no input \"",
+                       name, "\" (inputs: ", absl::StrJoin(names, ", "), ")"));
     }
     absl::StatusOr<Tensor*> tensor = r.input(name);
     if (!tensor.ok()) return Fail(tensor.status());
@@ -159,9 +167,8 @@ int RunRun(const RunArgs& args) {
                                  ", not a string: give NAME=FILE.npy"));
       }
       if (!is_text) {
-        return Fail(absl::StrCat("input \"", name,
-                                 "\" is a string: give --input ", name,
-                                 "=@TEXT"));
+        return Fail(absl::StrCat(
+            "input \"", name, "\" is a string: give --input ", name, "=@TEXT"));
       }
       arrays.emplace_back();  // placeholder; the text is set below
       continue;
@@ -170,12 +177,12 @@ int RunRun(const RunArgs& args) {
     if (!array.ok()) return Fail(array.status());
     absl::StatusOr<DType> dtype = ToDType(array->dtype);
     if (!dtype.ok() || *dtype != (*tensor)->dtype) {
-      return Fail(absl::StrCat(
-          "input \"", name, "\" is ", DTypeName((*tensor)->dtype), " but ",
-          path, " holds ", ArrayDTypeName(array->dtype),
-          array->dtype == ArrayDType::kFloat64
-              ? " (save it with .astype(numpy.float32))"
-              : ""));
+      return Fail(absl::StrCat("input \"", name, "\" is ",
+                               DTypeName((*tensor)->dtype), " but ", path,
+                               " holds ", ArrayDTypeName(array->dtype),
+                               array->dtype == ArrayDType::kFloat64
+                                   ? " (save it with .astype(numpy.float32))"
+                                   : ""));
     }
     if (absl::Status s = r.ResizeInput(name, array->shape); !s.ok()) {
       return Fail(absl::StrCat(path, ": ", s.message()));
@@ -199,7 +206,8 @@ int RunRun(const RunArgs& args) {
                                " has ", arrays[i].bytes.size()));
     }
     if (!arrays[i].bytes.empty()) {
-      std::memcpy((*tensor)->data, arrays[i].bytes.data(), arrays[i].bytes.size());
+      std::memcpy((*tensor)->data, arrays[i].bytes.data(),
+                  arrays[i].bytes.size());
     }
   }
   if (absl::Status s = r.Invoke(); !s.ok()) return Fail(s);
@@ -207,8 +215,8 @@ int RunRun(const RunArgs& args) {
   std::error_code ec;
   std::filesystem::create_directories(args.output_dir, ec);
   if (ec) {
-    return Fail(absl::StrCat(args.output_dir, ": cannot create directory: ",
-                             ec.message()));
+    return Fail(absl::StrCat(args.output_dir,
+                             ": cannot create directory: ", ec.message()));
   }
   for (const std::string& name : r.output_names()) {
     absl::StatusOr<const Tensor*> out = r.output(name);
@@ -216,7 +224,8 @@ int RunRun(const RunArgs& args) {
     const Tensor& t = **out;
     absl::StatusOr<ArrayDType> dtype = FromDType(t.dtype);
     if (!dtype.ok()) {
-      return Fail(absl::StrCat("output \"", name, "\": ", dtype.status().message()));
+      return Fail(
+          absl::StrCat("output \"", name, "\": ", dtype.status().message()));
     }
     Array array;
     array.dtype = *dtype;
