@@ -48,6 +48,8 @@ bool IsStateful(OpCode code) {
     case OpCode::kAdagradUpdate:
     case OpCode::kSaveCheckpoint:
     case OpCode::kRestoreCheckpoint:
+    case OpCode::kSaveTensors:
+    case OpCode::kRestoreTensors:
       return true;
     default:
       return false;

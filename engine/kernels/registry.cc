@@ -125,6 +125,9 @@ KernelRegistration RegisterPad();
 // ---- checkpoints: checkpoint/checkpoint_kernels.cc
 KernelRegistration RegisterSaveCheckpoint();
 KernelRegistration RegisterRestoreCheckpoint();
+// checkpoint/tensor_checkpoint_kernels.cc (TFLite Flex Save/Restore)
+KernelRegistration RegisterSaveTensors();
+KernelRegistration RegisterRestoreTensors();
 // (end checkpoints)
 
 
@@ -267,6 +270,8 @@ Table BuildTable() {
   // ---- checkpoints
   set(OpCode::kSaveCheckpoint, RegisterSaveCheckpoint());
   set(OpCode::kRestoreCheckpoint, RegisterRestoreCheckpoint());
+  set(OpCode::kSaveTensors, RegisterSaveTensors());
+  set(OpCode::kRestoreTensors, RegisterRestoreTensors());
   // (end checkpoints)
 
 

@@ -240,7 +240,11 @@ absl::Status CollectVariables(const tfl::Model& model,
           }
           var.buffer = builder.AddBuffer(bytes);
           var.has_value = true;
-        } else if (!var.has_value) {
+        } else if (!var.has_value || (var.buffer < 0 && var.shape.empty() &&
+                                      !StaticShape(t).empty())) {
+          // Without an initial value, a ranked tensor wins over a rank-0
+          // one: the converter leaves Flex Restore outputs (assigned to
+          // variables) shapeless.
           ATTUNE_ASSIGN_OR_RETURN(var.dtype, PlainDType(t));
           ATTUNE_RETURN_IF_ERROR(ElementCount(t.shape()).status());
           var.shape = StaticShape(t);

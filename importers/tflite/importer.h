@@ -26,8 +26,9 @@
 //     [in,out] (constants permuted at import, computed ones by an op).
 //  6. Flex ops (custom code "Flex<Op>", a flexbuffer NodeDef in
 //     custom_options) are implemented natively for the ones training models
-//     use; any other unsupported op is Unimplemented, naming the op and its
-//     subgraph.
+//     use (Save/SaveV2/Restore/RestoreV2 on attune checkpoint databases,
+//     README.md "Checkpoints"); any other unsupported op is Unimplemented,
+//     naming the op and its subgraph.
 
 #include <cstdint>
 #include <memory>

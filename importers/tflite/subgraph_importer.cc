@@ -155,6 +155,92 @@ int SubgraphImporter::out(int i) const {
 
 void SubgraphImporter::Set(int t, int handle) { map_[t] = handle; }
 
+absl::StatusOr<std::vector<std::string>> SubgraphImporter::StringConstant(
+    int t) const {
+  if (t < 0 || !IsConstant(t)) {
+    return Unimplemented(absl::StrCat("tensor ", t, " (\"", TensorName(t),
+                                      "\") must be a constant string"));
+  }
+  if (tensor(t).type() != tfl::TensorType::STRING) {
+    return InvalidArgument(
+        absl::StrCat("tensor \"", TensorName(t), "\" is not a string"));
+  }
+  ATTUNE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
+                          BufferBytes(model_, tensor(t).buffer(), file_));
+  const auto malformed = [&](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat(where_, ": string constant \"",
+                                            TensorName(t), "\": ", why));
+  };
+  if (bytes.size() < 4) return malformed("no count");
+  const int64_t count = Load<int32_t>(bytes.data());
+  if (count < 0 || static_cast<uint64_t>(count + 2) * 4 > bytes.size()) {
+    return malformed(absl::StrCat("count ", count, " does not fit in ",
+                                  bytes.size(), " bytes"));
+  }
+  std::vector<std::string> strings;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t begin = Load<int32_t>(bytes.data() + 4 * (i + 1));
+    const int64_t end = Load<int32_t>(bytes.data() + 4 * (i + 2));
+    if (begin < 4 * (count + 2) || end < begin ||
+        end > static_cast<int64_t>(bytes.size())) {
+      return malformed(absl::StrCat("string ", i, " spans [", begin, ", ", end,
+                                    ") of ", bytes.size(), " bytes"));
+    }
+    strings.emplace_back(reinterpret_cast<const char*>(bytes.data()) + begin,
+                         static_cast<size_t>(end - begin));
+  }
+  return strings;
+}
+
+int SubgraphImporter::num_operators() const {
+  return sg_.operators() ? sg_.operators()->size() : 0;
+}
+
+const tfl::Operator& SubgraphImporter::operator_at(int o) const {
+  return *sg_.operators()->Get(o);
+}
+
+std::string SubgraphImporter::CustomCode(int o) const {
+  const tfl::OperatorCode& code =
+      *model_.operator_codes()->Get(operator_at(o).opcode_index());
+  if (EffectiveBuiltinCode(code) != tfl::BuiltinOperator::CUSTOM ||
+      code.custom_code() == nullptr) {
+    return "";
+  }
+  return code.custom_code()->str();
+}
+
+void SubgraphImporter::MarkMapped(int o) { mapped_[o] = true; }
+
+int SubgraphImporter::AssignedVariable(int t) const {
+  const auto code_of = [&](const tfl::Operator& op) {
+    return EffectiveBuiltinCode(
+        *model_.operator_codes()->Get(op.opcode_index()));
+  };
+  const auto input = [](const tfl::Operator& op, uint32_t i) {
+    return op.inputs() && op.inputs()->size() > i ? op.inputs()->Get(i) : -1;
+  };
+  for (int o = 0; o < num_operators(); ++o) {
+    const tfl::Operator& assign = operator_at(o);
+    if (code_of(assign) != tfl::BuiltinOperator::ASSIGN_VARIABLE ||
+        input(assign, 1) != t || input(assign, 0) < 0) {
+      continue;
+    }
+    for (int h = 0; h < num_operators(); ++h) {
+      const tfl::Operator& handle = operator_at(h);
+      if (code_of(handle) != tfl::BuiltinOperator::VAR_HANDLE ||
+          handle.outputs() == nullptr || handle.outputs()->size() != 1 ||
+          handle.outputs()->Get(0) != input(assign, 0)) {
+        continue;
+      }
+      auto it = variables_.find(
+          VariableKey(handle.builtin_options_as_VarHandleOptions()));
+      return it == variables_.end() ? -1 : it->second;
+    }
+  }
+  return -1;
+}
+
 absl::StatusOr<int> SubgraphImporter::FloatConstant(
     int t, absl::Span<const int> perm, std::vector<int64_t> new_shape) {
   if (t < 0) return InvalidArgument("a required input is omitted");
@@ -509,9 +595,12 @@ absl::StatusOr<std::vector<int>> SubgraphImporter::Import(
     ATTUNE_ASSIGN_OR_RETURN(int handle, Boundary(inputs[i], names[i]));
     Set(inputs[i], handle);
   }
+  mapped_.assign(num_operators(), false);
   if (sg_.operators() != nullptr) {
     for (uint32_t o = 0; o < sg_.operators()->size(); ++o) {
+      if (mapped_[o]) continue;
       op_ = sg_.operators()->Get(o);
+      op_index_ = static_cast<int>(o);
       const tfl::OperatorCode& code =
           *model_.operator_codes()->Get(op_->opcode_index());
       const tfl::BuiltinOperator builtin = EffectiveBuiltinCode(code);
@@ -526,6 +615,7 @@ absl::StatusOr<std::vector<int>> SubgraphImporter::Import(
   }
   where_ = absl::StrCat("subgraph ", subgraph_, " (\"", sg_name, "\")");
   op_ = nullptr;
+  op_index_ = -1;
   std::vector<int> result;
   for (int t : outputs) {
     ATTUNE_ASSIGN_OR_RETURN(int handle, Get(t));

@@ -76,6 +76,24 @@ class SubgraphImporter {
   Shape TensorShape(int t) const;
   std::string TensorName(int t) const;
   int VariableOf(int resource_tensor) const;
+  // The elements of constant STRING tensor `t` (TFLite's string buffer:
+  // int32 count, count + 1 int32 byte offsets from the buffer's start, then
+  // the bytes). Unimplemented when `t` is not constant, DataLoss when the
+  // buffer is malformed.
+  absl::StatusOr<std::vector<std::string>> StringConstant(int t) const;
+  // The attune variable an ASSIGN_VARIABLE of this subgraph assigns TFLite
+  // tensor `t` to (the first such), or -1.
+  int AssignedVariable(int t) const;
+  // The subgraph's operators, for mappers that gather several operators
+  // into one attune op: the current operator's index, the count, one
+  // operator, its custom code ("" for a builtin), and MarkMapped, which
+  // makes Import skip operator `o` (after the current one) because the
+  // current operator's attune op already computes its outputs.
+  int op_index() const { return op_index_; }
+  int num_operators() const;
+  const tfl::Operator& operator_at(int o) const;
+  std::string CustomCode(int o) const;
+  void MarkMapped(int o);
   ModelBuilder& builder() { return builder_; }
   // "subgraph 3 (\"train\") operator 5 (FULLY_CONNECTED)".
   std::string Where() const { return where_; }
@@ -117,6 +135,8 @@ class SubgraphImporter {
   std::vector<std::pair<int, int>> assignments_;  // variable, attune tensor
   std::vector<int> resource_;  // TFLite tensor -> attune variable (-1)
   const tfl::Operator* op_ = nullptr;
+  int op_index_ = -1;
+  std::vector<bool> mapped_;  // per operator: mapped by an earlier one
   std::string where_;
 };
 

@@ -112,10 +112,10 @@ TEST(TfliteFlex, UnsupportedFlexOpsAreNamed) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(r.status().message(), HasSubstr("Flex op Erfinv"));
   EXPECT_THAT(r.status().message(), HasSubstr("subgraph 0 (\"main\")"));
-  // Save/Restore await the checkpoint ops.
+  // SaveV2 with a malformed input list is rejected, naming the op.
   r = RunFlex("SaveV2", {F({1}, {0.5})}, {FOut({1})});
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(r.status().message(), HasSubstr("SaveV2"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("FlexSaveV2"));
 }
 
 TEST(TfliteFlex, MismatchedNodeDefIsRejected) {

@@ -4,7 +4,7 @@
 // Writes small .tflite files for importer tests with attune's schema subset
 // (the same field ids as TensorFlow's writer): subgraphs, tensors with
 // optional constant data and quantization, builtin or custom operators, and
-// an optional signature on the last subgraph.
+// signatures (one on the last subgraph, and any added with AddSignature).
 
 #include <cstdint>
 #include <cstring>
@@ -66,6 +66,23 @@ class TfliteWriter {
     return bytes;
   }
 
+  // TFLite's STRING buffer: int32 count, count + 1 int32 byte offsets from
+  // the buffer's start, then the bytes (for constant STRING tensors).
+  static std::vector<uint8_t> StringBytes(
+      const std::vector<std::string>& strings) {
+    std::vector<int32_t> header = {static_cast<int32_t>(strings.size())};
+    int32_t offset = static_cast<int32_t>(4 * (strings.size() + 2));
+    for (const std::string& s : strings) {
+      header.push_back(offset);
+      offset += static_cast<int32_t>(s.size());
+    }
+    header.push_back(offset);
+    std::vector<uint8_t> bytes = Bytes(header);
+    for (const std::string& s : strings)
+      bytes.insert(bytes.end(), s.begin(), s.end());
+    return bytes;
+  }
+
   // A builtin operator with options (type NONE when absent).
   void Op(tfl::BuiltinOperator code, std::vector<int32_t> inputs,
           std::vector<int32_t> outputs,
@@ -100,6 +117,23 @@ class TfliteWriter {
     return static_cast<int>(subgraphs_.size()) - 1;
   }
 
+  // A SignatureDef `key` on subgraph `subgraph` (closed with EndSubgraph)
+  // with inputs and outputs named as given; written by Finish.
+  void AddSignature(const std::string& key, int subgraph,
+                    const std::vector<std::pair<std::string, int>>& inputs,
+                    const std::vector<std::pair<std::string, int>>& outputs) {
+    std::vector<flatbuffers::Offset<tfl::TensorMap>> ins, outs;
+    for (const auto& [name, t] : inputs) {
+      ins.push_back(tfl::CreateTensorMap(fbb_, fbb_.CreateString(name), t));
+    }
+    for (const auto& [name, t] : outputs) {
+      outs.push_back(tfl::CreateTensorMap(fbb_, fbb_.CreateString(name), t));
+    }
+    sigs_.push_back(tfl::CreateSignatureDef(fbb_, fbb_.CreateVector(ins),
+                                            fbb_.CreateVector(outs),
+                                            fbb_.CreateString(key), subgraph));
+  }
+
   // Closes the current subgraph ("main") and returns the file bytes. With a
   // non-empty `signature_key`, a SignatureDef names that subgraph's inputs
   // and outputs after their tensors.
@@ -107,7 +141,7 @@ class TfliteWriter {
                               const std::vector<int32_t>& outputs,
                               const std::string& signature_key = "") {
     const int main = EndSubgraph(inputs, outputs, "main");
-    std::vector<flatbuffers::Offset<tfl::SignatureDef>> sigs;
+    std::vector<flatbuffers::Offset<tfl::SignatureDef>> sigs = sigs_;
     if (!signature_key.empty()) {
       std::vector<flatbuffers::Offset<tfl::TensorMap>> ins, outs;
       for (int t : inputs) {
@@ -150,6 +184,7 @@ class TfliteWriter {
   std::vector<flatbuffers::Offset<tfl::Operator>> ops_;
   std::vector<flatbuffers::Offset<tfl::OperatorCode>> codes_;
   std::vector<flatbuffers::Offset<tfl::SubGraph>> subgraphs_;
+  std::vector<flatbuffers::Offset<tfl::SignatureDef>> sigs_;
 };
 
 }  // namespace tflite
