@@ -241,6 +241,8 @@ absl::StatusOr<std::vector<TensorDiff>> DiffCheckpoints(CheckpointStore& a,
 
 absl::StatusOr<NamedArrays> CheckpointArrays(CheckpointStore& store,
                                              int64_t id) {
+  ATTUNE_ASSIGN_OR_RETURN(CheckpointStore::ReadSnapshot snapshot,
+                          store.BeginRead());
   ATTUNE_ASSIGN_OR_RETURN(CheckpointInfo info, store.Find(absl::StrCat(id)));
   if (info.nominal) {
     return absl::FailedPreconditionError(absl::StrCat(

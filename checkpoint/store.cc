@@ -547,10 +547,6 @@ CheckpointStore::ReadSnapshot::~ReadSnapshot() = default;
 absl::StatusOr<CheckpointStore::ReadSnapshot> CheckpointStore::BeginRead() {
   const std::string ctx =
       absl::StrCat("checkpoint database \"", path_, "\": read snapshot");
-  if (!sqlite3_get_autocommit(db_)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(ctx, ": a snapshot is already open"));
-  }
   ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
                           Transaction::Begin(db_, /*write=*/false, ctx));
   // BEGIN is deferred: the first read fixes the snapshot, so read now.

@@ -207,7 +207,8 @@ class CheckpointStore {
   // when BeginRead returned, whatever other connections commit meanwhile;
   // so a Find followed by ReadTensors cannot see the checkpoint pruned in
   // between. Writes through this store fail with FailedPrecondition until
-  // the snapshot ends. Must not outlive the store.
+  // the snapshot ends. A snapshot begun inside another one joins it (ends
+  // nothing when it ends). Must not outlive the store.
   class ReadSnapshot {
    public:
     ReadSnapshot(ReadSnapshot&&) noexcept;
@@ -218,7 +219,6 @@ class CheckpointStore {
     explicit ReadSnapshot(std::unique_ptr<sqlite::Transaction> txn);
     std::unique_ptr<sqlite::Transaction> txn_;
   };
-  // FailedPrecondition when a snapshot is already open.
   absl::StatusOr<ReadSnapshot> BeginRead();
 
  private:

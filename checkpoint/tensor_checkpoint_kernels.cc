@@ -215,6 +215,11 @@ absl::Status EvalRestore(NodeContext& ctx) {
   absl::StatusOr<std::unique_ptr<CheckpointStore>> store =
       CheckpointStore::Open(path, options);
   if (!store.ok()) return ctx.Annotate(store.status());
+  // Find, ListTensors and ReadTensors see one state, even while another
+  // process saves and prunes.
+  absl::StatusOr<CheckpointStore::ReadSnapshot> snapshot =
+      (*store)->BeginRead();
+  if (!snapshot.ok()) return ctx.Annotate(snapshot.status());
   absl::StatusOr<CheckpointInfo> info = (*store)->Find("latest");
   if (!info.ok()) return ctx.Annotate(info.status());
   const std::string where =

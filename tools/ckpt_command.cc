@@ -69,6 +69,9 @@ int RunLs(const CkptArgs& args) {
 int RunShow(const CkptArgs& args) {
   auto store = OpenExisting(args.db, /*read_only=*/true);
   if (!store.ok()) return FailWith(store.status());
+  // The checkpoint found is the one summarized, even if a writer prunes it.
+  auto snapshot = (*store)->BeginRead();
+  if (!snapshot.ok()) return FailWith(snapshot.status());
   auto info = (*store)->Find(args.selector);
   if (!info.ok()) return FailWith(info.status());
   auto tensors = SummarizeCheckpoint(**store, info->id);

@@ -35,6 +35,11 @@ int RunDiff(const CkptArgs& args) {
     other = *std::move(opened);
   }
   CheckpointStore& store_b = other ? *other : **store_a;
+  // What is found is what is compared, even if a writer prunes meanwhile.
+  auto snapshot_a = (*store_a)->BeginRead();
+  if (!snapshot_a.ok()) return FailWith(snapshot_a.status());
+  auto snapshot_b = store_b.BeginRead();  // joins snapshot_a for one file
+  if (!snapshot_b.ok()) return FailWith(snapshot_b.status());
   auto a = (*store_a)->Find(args.selector);
   if (!a.ok()) return FailWith(a.status());
   auto b = store_b.Find(args.selector_b);
@@ -106,6 +111,8 @@ int RunExport(const CkptArgs& args) {
   }
   auto store = OpenExisting(args.db, /*read_only=*/true);
   if (!store.ok()) return FailWith(store.status());
+  auto snapshot = (*store)->BeginRead();  // Find and export see one state
+  if (!snapshot.ok()) return FailWith(snapshot.status());
   auto info = (*store)->Find(args.selector);
   if (!info.ok()) return FailWith(info.status());
   auto arrays = CheckpointArrays(**store, info->id);

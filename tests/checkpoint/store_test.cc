@@ -245,11 +245,15 @@ TEST(CheckpointStoreTest, ReadSnapshotSeesOneState) {
     EXPECT_EQ((*tensors)[0].data.size(), one.w.size() * sizeof(float));
     EXPECT_EQ(0, std::memcmp((*tensors)[0].data.data(), one.w.data(),
                              (*tensors)[0].data.size()));
-    // No writes and no second snapshot through the reading store.
+    // No writes through the reading store; a nested snapshot joins.
     EXPECT_EQ(reader->Write(three.ToWrite(3)).status().code(),
               absl::StatusCode::kFailedPrecondition);
-    EXPECT_EQ(reader->BeginRead().status().code(),
-              absl::StatusCode::kFailedPrecondition);
+    {
+      auto nested = reader->BeginRead();
+      ASSERT_TRUE(nested.ok()) << nested.status();
+      EXPECT_EQ(reader->Find("latest")->id, 1);
+    }
+    EXPECT_EQ(reader->Find("latest")->id, 1);
   }
   // After the snapshot: the current state.
   EXPECT_EQ(reader->Find("latest")->id, 2);
