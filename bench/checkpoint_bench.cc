@@ -126,6 +126,30 @@ BENCHMARK(BM_CheckpointSave)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// What attune::Save and the save(path) signature do per call: open the
+// database, save, close (the last connection's close copies the WAL into
+// the database and deletes it). keep as in BM_CheckpointSave.
+void BM_CheckpointOpenSaveClose(benchmark::State& state) {
+  const Payload payload(state.range(0));
+  const std::string path = BenchDir() + "/attune_bench_open_save.db";
+  RemoveDb(path);
+  const CheckpointToWrite c = payload.ToWrite();
+  for (auto _ : state) {
+    auto store = CheckpointStore::Open(path);
+    if (!store.ok())
+      return state.SkipWithError(store.status().ToString().c_str());
+    auto id = (*store)->Write(c, static_cast<int>(state.range(1)));
+    if (!id.ok()) return state.SkipWithError(id.status().ToString().c_str());
+  }
+  state.SetBytesProcessed(state.iterations() * payload.bytes());
+  RemoveDb(path);
+}
+BENCHMARK(BM_CheckpointOpenSaveClose)
+    ->ArgNames({"MB", "keep"})
+    ->ArgsProduct({{1, 16}, {0, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 // Restore throughput: read every tensor with checksum checks, then copy
 // into the destination buffers (what RestoreVariables does).
 void BM_CheckpointRestore(benchmark::State& state) {
