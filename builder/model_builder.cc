@@ -185,7 +185,9 @@ absl::StatusOr<Graph> ModelBuilder::Build() const {
       }
       ATTUNE_RETURN_IF_ERROR(twos->ResizeInput(static_cast<int>(i), shape));
     }
-    ATTUNE_RETURN_IF_ERROR(twos->AllocateTensors());
+    // Shapes only: the arena is planned, never allocated (an imported
+    // file may declare tensors of terabytes).
+    ATTUNE_RETURN_IF_ERROR(twos->Reshape());
     Subgraph& subgraph = graph.subgraphs[signature.subgraph];
     for (const Node& node : subgraph.nodes) {
       for (int t : node.outputs) {

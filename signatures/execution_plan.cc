@@ -401,8 +401,23 @@ void ExecutionPlan::PlanMemory() {
   arena_plan_ = PlanArena(requests_);
 }
 
+absl::Status ExecutionPlan::Reshape() {
+  return prepared_ ? absl::OkStatus() : Prepare();
+}
+
 absl::Status ExecutionPlan::AllocateTensors() {
-  if (!prepared_) ATTUNE_RETURN_IF_ERROR(Prepare());
+  ATTUNE_RETURN_IF_ERROR(Reshape());
+  for (const SignatureIo& io : signature_->inputs) {
+    const Tensor& tensor = tensors_[io.tensor];
+    if (tensor.dtype == DType::kString &&
+        tensor.num_elements() > kMaxStringInputElements) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("signature \"", signature_->key, "\" input \"", io.name,
+                       "\": ", tensor.num_elements(), " strings (shape ",
+                       ShapeToString(tensor.shape), ") exceed the limit of ",
+                       kMaxStringInputElements));
+    }
+  }
   if (arena_plan_.arena_bytes > arena_capacity_) {
     std::free(arena_);
     arena_ = AllocateAligned(arena_plan_.arena_bytes);

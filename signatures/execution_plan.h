@@ -60,6 +60,10 @@ struct PlanOptions {
 // whose constant buffers it reads in place. Not thread-safe.
 class ExecutionPlan {
  public:
+  // String inputs live outside the arena (one std::string per element,
+  // allocated by AllocateTensors); more elements are ResourceExhausted.
+  static constexpr int64_t kMaxStringInputElements = int64_t{1} << 20;
+
   // Prepares the plan with every dynamic input dim set to 1, which validates
   // every node's dtypes and shapes. Errors name the node and signature.
   static absl::StatusOr<std::unique_ptr<ExecutionPlan>> Create(
@@ -77,8 +81,14 @@ class ExecutionPlan {
   // AllocateTensors, which re-plans; data pointers change then.
   absl::Status ResizeInput(int index, absl::Span<const int64_t> shape);
 
+  // Re-plans if an input was resized (shapes, folding, arena_bytes), without
+  // allocating the arena: shape inference uses this, and a caller can check
+  // arena_bytes() before AllocateTensors. Errors as Create's.
+  absl::Status Reshape();
+
   // Re-plans if an input was resized, then binds memory. Allocates only when
-  // the arena must grow.
+  // the arena must grow. ResourceExhausted when the arena cannot be
+  // allocated or a string input has more than kMaxStringInputElements.
   absl::Status AllocateTensors();
 
   // Runs the steps. FailedPrecondition before AllocateTensors (or after a

@@ -13,6 +13,7 @@
 #include "engine/status_macros.h"
 #include "importers/tflite/reader.h"
 #include "importers/tflite/subgraph_importer.h"
+#include "variables/variable_store.h"
 
 namespace attune {
 namespace tflite {
@@ -33,6 +34,10 @@ struct InitValue {
   Shape shape;
   std::vector<uint8_t> bytes;
 };
+
+// Evaluating an init subgraph at import allocates its arena; above this
+// (the default cap on all variables' bytes) the file is refused.
+constexpr size_t kMaxInitArenaBytes = VariableStore::kDefaultMaxVariableBytes;
 
 // Evaluates init subgraph `s` at import: its ops are mapped like any
 // subgraph's (SubgraphImporter in init-evaluation mode), the values it
@@ -70,6 +75,11 @@ absl::StatusOr<std::vector<InitValue>> EvaluateInitSubgraph(
                           Interpreter::Create(m));
   ATTUNE_ASSIGN_OR_RETURN(SignatureRunner * runner,
                           interpreter->GetSignatureRunner("init"));
+  if (runner->arena_bytes() > kMaxInitArenaBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "CALL_ONCE init subgraph ", s, " needs a ", runner->arena_bytes(),
+        "-byte arena to evaluate (limit ", kMaxInitArenaBytes, ")"));
+  }
   ATTUNE_RETURN_IF_ERROR(runner->AllocateTensors());
   ATTUNE_RETURN_IF_ERROR(runner->Invoke());
   for (size_t i = 0; i < outputs.size(); ++i) {

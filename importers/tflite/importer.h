@@ -44,7 +44,10 @@ namespace tflite {
 
 // Imports the .tflite bytes. Errors: DataLoss for a malformed file,
 // Unimplemented for an unsupported op, dtype or feature (naming it and its
-// subgraph), InvalidArgument when the imported graph fails shape inference.
+// subgraph), InvalidArgument when the imported graph fails shape inference
+// or an operator is malformed, ResourceExhausted when evaluating a CALL_ONCE
+// init subgraph needs an arena above 1 GiB. Import plans but never
+// allocates the signatures' arenas.
 absl::StatusOr<Graph> ImportTflite(absl::Span<const uint8_t> bytes);
 
 // Reads `path` and imports it. NotFound when it cannot be read.

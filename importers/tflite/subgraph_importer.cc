@@ -561,6 +561,11 @@ absl::Status SubgraphImporter::MapOperator(const tfl::Operator& op) {
       const int var = VariableOf(in(0));
       if (var < 0)
         return InvalidArgument("input 0 is not a VAR_HANDLE resource");
+      if (num_inputs() != 2 || in(1) < 0) {
+        return InvalidArgument(
+            absl::StrCat("needs a resource and a value input, has ",
+                         num_inputs(), " inputs (value ", in(1), ")"));
+      }
       ATTUNE_ASSIGN_OR_RETURN(int value, Get(in(1)));
       if (record_assignments_) {
         assignments_.emplace_back(var, value);

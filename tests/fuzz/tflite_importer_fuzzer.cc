@@ -1,0 +1,144 @@
+// libFuzzer target: arbitrary bytes as a .tflite file. Whatever the input,
+// importing, building the model, planning and (for models that plan)
+// allocating and invoking every signature must not crash, and every error
+// must be a clean status. Build and run: tests/fuzz/README.md.
+//
+// Allowed error codes: the importer documents DataLoss (malformed file),
+// Unimplemented (unsupported op, dtype or feature) and InvalidArgument
+// (graph fails shape inference or validation) (importers/tflite/importer.h);
+// the engine adds ResourceExhausted (arena or variables too large). Running
+// an imported Flex Save/Restore signature works on a checkpoint database,
+// which adds NotFound (no checkpoint, no such tensor) and
+// FailedPrecondition. Internal (an attune bug) and anything else is a
+// finding.
+
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "engine/interpreter.h"
+#include "engine/model.h"
+#include "importers/tflite/importer.h"
+
+namespace {
+
+// Models whose planned arena (or variables) are larger are not allocated,
+// as in model_loader_fuzzer.cc.
+constexpr size_t kArenaCap = size_t{16} << 20;
+
+// Aborts (a finding for libFuzzer) when `status` breaks the error contract.
+void CheckClean(const absl::Status& status, const char* stage) {
+  const absl::StatusCode code = status.code();
+  const bool expected = code == absl::StatusCode::kDataLoss ||
+                        code == absl::StatusCode::kInvalidArgument ||
+                        code == absl::StatusCode::kUnimplemented ||
+                        code == absl::StatusCode::kResourceExhausted ||
+                        code == absl::StatusCode::kNotFound ||
+                        code == absl::StatusCode::kFailedPrecondition;
+  if (!expected || status.message().empty()) {
+    std::fprintf(stderr, "unexpected error at %s: %s\n", stage,
+                 status.ToString().c_str());
+    std::abort();
+  }
+}
+
+// Zero-fills an input: string tensors hold std::string objects, which get
+// assigned empty strings (memset would corrupt them).
+void ZeroFill(attune::Tensor& input) {
+  if (input.dtype == attune::DType::kString) {
+    auto* strings = static_cast<std::string*>(input.data);
+    for (int64_t i = 0; i < input.num_elements(); ++i) strings[i].clear();
+  } else if (input.bytes > 0) {
+    std::memset(input.data, 0, input.bytes);
+  }
+}
+
+}  // namespace
+
+namespace {
+char scratch_dir[] = "/tmp/attune_tflite_fuzz_XXXXXX";
+void RemoveScratchDir() { rmdir(scratch_dir); }  // only when left empty
+}  // namespace
+
+// Runs in a private scratch directory (so paths given on the command line
+// must be absolute): a fuzzed file may carry a constant checkpoint path for
+// its Flex Save op. The directory is removed at exit when empty.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (mkdtemp(scratch_dir) == nullptr || chdir(scratch_dir) != 0) {
+    std::perror("tflite_importer_fuzzer: scratch directory");
+    std::abort();
+  }
+  std::atexit(RemoveScratchDir);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace attune;
+  absl::StatusOr<Graph> graph = tflite::ImportTflite({data, size});
+  if (!graph.ok()) {
+    CheckClean(graph.status(), "import");
+    return 0;
+  }
+  absl::StatusOr<std::shared_ptr<const Model>> model =
+      Model::FromGraph(*std::move(graph));
+  if (!model.ok()) {
+    CheckClean(model.status(), "model");
+    return 0;
+  }
+  InterpreterOptions options;
+  options.max_variable_bytes = kArenaCap;
+  absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
+      Interpreter::Create(*model, options);
+  if (!interpreter.ok()) {
+    CheckClean(interpreter.status(), "plan");
+    return 0;
+  }
+  for (const std::string& key : (*interpreter)->signature_keys()) {
+    SignatureRunner* runner = *(*interpreter)->GetSignatureRunner(key);
+    absl::Status status;
+    for (const std::string& name : runner->input_names()) {
+      Shape shape = *runner->declared_input_shape(name);
+      for (int64_t& d : shape) {
+        if (d == -1) d = 1;
+      }
+      status.Update(runner->ResizeInput(name, shape));
+    }
+    if (status.ok() && runner->arena_bytes() > kArenaCap) continue;
+    if (status.ok()) status = runner->AllocateTensors();
+    if (status.ok()) {
+      for (const std::string& name : runner->input_names()) {
+        ZeroFill(**runner->input(name));
+      }
+      status = runner->Invoke();
+    }
+    if (status.ok()) {
+      // Read every output byte so ASan checks the pointers and sizes
+      // (string outputs: their lengths and characters).
+      uint8_t sum = 0;
+      for (const std::string& name : runner->output_names()) {
+        const Tensor* output = *runner->output(name);
+        if (output->dtype == DType::kString) {
+          const auto* strings = static_cast<const std::string*>(output->data);
+          for (int64_t i = 0; i < output->num_elements(); ++i) {
+            for (char c : strings[i]) sum ^= static_cast<uint8_t>(c);
+          }
+          continue;
+        }
+        const auto* bytes = static_cast<const uint8_t*>(output->data);
+        for (size_t i = 0; i < output->bytes; ++i) sum ^= bytes[i];
+      }
+      volatile uint8_t sink = sum;
+      (void)sink;
+    } else {
+      CheckClean(status, "run");
+    }
+  }
+  return 0;
+}
