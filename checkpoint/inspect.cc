@@ -325,8 +325,10 @@ absl::Status WriteArraysCsv(const std::string& path,
       out.clear();
     }
   };
-  for (const auto& [name, array] : arrays) {
-    const std::string field = CsvField(name);
+  for (const auto& named : arrays) {
+    // Not a structured binding: C++17 lambdas cannot capture one (clang).
+    const auto& array = named.second;
+    const std::string field = CsvField(named.first);
     // `digits` significant digits print every value of T exactly.
     auto rows = [&](auto tag, int digits) {
       using T = decltype(tag);
