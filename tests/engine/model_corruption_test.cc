@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fuzz/sample_models.h"
+#include "tests/testing/run_signatures.h"
 
 namespace attune {
 namespace {
@@ -117,47 +118,11 @@ void Exercise(absl::Span<const uint8_t> bytes, const std::string& mutant,
     return finish();
   }
   ++tally.planned;
-  bool all_ran = true;
-  for (const std::string& key : (*interpreter)->signature_keys()) {
-    SignatureRunner* runner = *(*interpreter)->GetSignatureRunner(key);
-    absl::Status status;
-    for (const std::string& name : runner->input_names()) {
-      Shape shape = *runner->declared_input_shape(name);
-      for (int64_t& d : shape) {
-        if (d == -1) d = 1;
-      }
-      status.Update(runner->ResizeInput(name, shape));
-    }
-    if (status.ok() && runner->arena_bytes() > kArenaCap) {
-      ++tally.too_large;
-      all_ran = false;
-      continue;
-    }
-    if (status.ok()) status = runner->AllocateTensors();
-    if (status.ok()) {
-      for (const std::string& name : runner->input_names()) {
-        Tensor* input = *runner->input(name);
-        if (input->bytes > 0) std::memset(input->data, 0, input->bytes);
-      }
-      status = runner->Invoke();
-    }
-    if (status.ok()) {
-      // Touch every output byte so ASan sees a bad pointer or size.
-      uint8_t sum = 0;
-      for (const std::string& name : runner->output_names()) {
-        const Tensor* output = *runner->output(name);
-        const uint8_t* data = static_cast<const uint8_t*>(output->data);
-        for (size_t i = 0; i < output->bytes; ++i) sum ^= data[i];
-      }
-      volatile uint8_t sink = sum;
-      (void)sink;
-    }
-    if (!status.ok()) {
-      Reject(status, "run", mutant, tally);
-      all_ran = false;
-    }
-  }
-  if (all_ran) ++tally.invoked;
+  const testing::SignatureRuns runs = testing::RunEverySignature(
+      **interpreter, kArenaCap,
+      [&](const absl::Status& status) { Reject(status, "run", mutant, tally); });
+  tally.too_large += runs.too_large;
+  if (runs.too_large == 0 && runs.failed == 0) ++tally.invoked;
   finish();
 }
 

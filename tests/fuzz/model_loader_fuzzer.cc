@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "engine/interpreter.h"
 #include "engine/model.h"
+#include "tests/testing/run_signatures.h"
 
 namespace {
 
@@ -51,38 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckClean(interpreter.status(), "plan");
     return 0;
   }
-  for (const std::string& key : (*interpreter)->signature_keys()) {
-    SignatureRunner* runner = *(*interpreter)->GetSignatureRunner(key);
-    absl::Status status;
-    for (const std::string& name : runner->input_names()) {
-      Shape shape = *runner->declared_input_shape(name);
-      for (int64_t& d : shape) {
-        if (d == -1) d = 1;
-      }
-      status.Update(runner->ResizeInput(name, shape));
-    }
-    if (status.ok() && runner->arena_bytes() > kArenaCap) continue;
-    if (status.ok()) status = runner->AllocateTensors();
-    if (status.ok()) {
-      for (const std::string& name : runner->input_names()) {
-        Tensor* input = *runner->input(name);
-        if (input->bytes > 0) std::memset(input->data, 0, input->bytes);
-      }
-      status = runner->Invoke();
-    }
-    if (status.ok()) {
-      // Read every output byte so ASan checks the pointers and sizes.
-      uint8_t sum = 0;
-      for (const std::string& name : runner->output_names()) {
-        const Tensor* output = *runner->output(name);
-        const auto* bytes = static_cast<const uint8_t*>(output->data);
-        for (size_t i = 0; i < output->bytes; ++i) sum ^= bytes[i];
-      }
-      volatile uint8_t sink = sum;
-      (void)sink;
-    } else {
-      CheckClean(status, "run");
-    }
-  }
+  attune::testing::RunEverySignature(
+      **interpreter, kArenaCap,
+      [](const absl::Status& status) { CheckClean(status, "run"); });
   return 0;
 }

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "engine/interpreter.h"
 #include "engine/model.h"
+#include "tests/testing/run_signatures.h"
 #include "importers/tflite/importer.h"
 
 namespace {
@@ -46,17 +47,6 @@ void CheckClean(const absl::Status& status, const char* stage) {
     std::fprintf(stderr, "unexpected error at %s: %s\n", stage,
                  status.ToString().c_str());
     std::abort();
-  }
-}
-
-// Zero-fills an input: string tensors hold std::string objects, which get
-// assigned empty strings (memset would corrupt them).
-void ZeroFill(attune::Tensor& input) {
-  if (input.dtype == attune::DType::kString) {
-    auto* strings = static_cast<std::string*>(input.data);
-    for (int64_t i = 0; i < input.num_elements(); ++i) strings[i].clear();
-  } else if (input.bytes > 0) {
-    std::memset(input.data, 0, input.bytes);
   }
 }
 
@@ -100,45 +90,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckClean(interpreter.status(), "plan");
     return 0;
   }
-  for (const std::string& key : (*interpreter)->signature_keys()) {
-    SignatureRunner* runner = *(*interpreter)->GetSignatureRunner(key);
-    absl::Status status;
-    for (const std::string& name : runner->input_names()) {
-      Shape shape = *runner->declared_input_shape(name);
-      for (int64_t& d : shape) {
-        if (d == -1) d = 1;
-      }
-      status.Update(runner->ResizeInput(name, shape));
-    }
-    if (status.ok() && runner->arena_bytes() > kArenaCap) continue;
-    if (status.ok()) status = runner->AllocateTensors();
-    if (status.ok()) {
-      for (const std::string& name : runner->input_names()) {
-        ZeroFill(**runner->input(name));
-      }
-      status = runner->Invoke();
-    }
-    if (status.ok()) {
-      // Read every output byte so ASan checks the pointers and sizes
-      // (string outputs: their lengths and characters).
-      uint8_t sum = 0;
-      for (const std::string& name : runner->output_names()) {
-        const Tensor* output = *runner->output(name);
-        if (output->dtype == DType::kString) {
-          const auto* strings = static_cast<const std::string*>(output->data);
-          for (int64_t i = 0; i < output->num_elements(); ++i) {
-            for (char c : strings[i]) sum ^= static_cast<uint8_t>(c);
-          }
-          continue;
-        }
-        const auto* bytes = static_cast<const uint8_t*>(output->data);
-        for (size_t i = 0; i < output->bytes; ++i) sum ^= bytes[i];
-      }
-      volatile uint8_t sink = sum;
-      (void)sink;
-    } else {
-      CheckClean(status, "run");
-    }
-  }
+  attune::testing::RunEverySignature(
+      **interpreter, kArenaCap,
+      [](const absl::Status& status) { CheckClean(status, "run"); });
   return 0;
 }

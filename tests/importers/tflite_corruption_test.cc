@@ -26,6 +26,7 @@
 #include "importers/tflite/importer.h"
 #include "tests/importers/tflite_test_util.h"
 #include "tests/importers/tflite_writer.h"
+#include "tests/testing/run_signatures.h"
 
 namespace attune {
 namespace tflite {
@@ -106,42 +107,11 @@ void Exercise(const std::vector<uint8_t>& bytes, const std::string& mutant,
     if (!interpreter.ok()) {
       return Reject(interpreter.status(), "plan", mutant, tally);
     }
-    bool all_ran = true;
-    for (const std::string& key : (*interpreter)->signature_keys()) {
-      SignatureRunner* runner = *(*interpreter)->GetSignatureRunner(key);
-      absl::Status status;
-      for (const std::string& name : runner->input_names()) {
-        Shape shape = *runner->declared_input_shape(name);
-        for (int64_t& d : shape) {
-          if (d == -1) d = 1;
-        }
-        status.Update(runner->ResizeInput(name, shape));
-      }
-      if (status.ok() && runner->arena_bytes() > kArenaCap) {
-        all_ran = false;
-        continue;
-      }
-      if (status.ok()) status = runner->AllocateTensors();
-      if (status.ok()) {
-        for (const std::string& name : runner->input_names()) {
-          Tensor& input = **runner->input(name);
-          if (input.dtype == DType::kString) {
-            auto* strings = static_cast<std::string*>(input.data);
-            for (int64_t i = 0; i < input.num_elements(); ++i) {
-              strings[i].clear();
-            }
-          } else if (input.bytes > 0) {
-            std::memset(input.data, 0, input.bytes);
-          }
-        }
-        status = runner->Invoke();
-      }
-      if (!status.ok()) {
-        Reject(status, "run", mutant, tally);
-        all_ran = false;
-      }
-    }
-    if (all_ran) ++tally.invoked;
+    const testing::SignatureRuns runs = testing::RunEverySignature(
+        **interpreter, kArenaCap, [&](const absl::Status& status) {
+          Reject(status, "run", mutant, tally);
+        });
+    if (runs.too_large == 0 && runs.failed == 0) ++tally.invoked;
   }();
   const double ms = std::chrono::duration<double, std::milli>(
                         std::chrono::steady_clock::now() - start)
