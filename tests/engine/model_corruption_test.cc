@@ -9,7 +9,6 @@
 #include <iostream>
 #include <limits>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -22,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fuzz/sample_models.h"
+#include "tests/testing/rng.h"
 #include "tests/testing/run_signatures.h"
 
 namespace attune {
@@ -33,20 +33,7 @@ using ::testing::HasSubstr;
 // reports the size before allocating, which is the guard callers use.
 constexpr size_t kArenaCap = size_t{16} << 20;
 
-// Deterministic generator (std::mt19937_64's output is fixed by the
-// standard; distributions are not, so only raw draws are used).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : engine_(seed) {}
-  uint64_t Next() { return engine_(); }
-  size_t Below(size_t n) {
-    return n == 0 ? 0 : static_cast<size_t>(Next() % n);
-  }
-  uint8_t Byte() { return static_cast<uint8_t>(Next()); }
-
- private:
-  std::mt19937_64 engine_;
-};
+using ::attune::testing::Rng;
 
 struct Tally {
   int loaded = 0;     // Model::FromBytes succeeded

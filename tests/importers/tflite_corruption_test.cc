@@ -13,7 +13,6 @@
 #include <iostream>
 #include <iterator>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -26,6 +25,7 @@
 #include "importers/tflite/importer.h"
 #include "tests/importers/tflite_test_util.h"
 #include "tests/importers/tflite_writer.h"
+#include "tests/testing/rng.h"
 #include "tests/testing/run_signatures.h"
 
 namespace attune {
@@ -38,19 +38,7 @@ using ::testing::HasSubstr;
 // allocated, as in the fuzzer.
 constexpr size_t kArenaCap = size_t{16} << 20;
 
-// Deterministic generator (std::mt19937_64's output is fixed by the
-// standard; distributions are not, so only raw draws are used).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : engine_(seed) {}
-  size_t Below(size_t n) {
-    return n == 0 ? 0 : static_cast<size_t>(engine_() % n);
-  }
-  uint8_t Byte() { return static_cast<uint8_t>(engine_()); }
-
- private:
-  std::mt19937_64 engine_;
-};
+using ::attune::testing::Rng;
 
 // The codes tflite_importer_fuzzer.cc allows (its header says why).
 bool AllowedCode(absl::StatusCode code) {
@@ -242,13 +230,8 @@ TEST(TfliteCorruptionTest, ImportPlansTheArenaWithoutAllocatingIt) {
   const int x = w.Tensor("x", TT::FLOAT32, {1 << 18, 1 << 19});
   const int y = w.Tensor("y", TT::FLOAT32, {1 << 18, 1 << 19});
   w.Op(B::RELU, {x}, {y});
-  absl::StatusOr<Graph> graph = ImportTflite(w.Finish({x}, {y}, "run"));
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  absl::StatusOr<std::shared_ptr<const Model>> model =
-      Model::FromGraph(*std::move(graph));
-  ASSERT_TRUE(model.ok()) << model.status();
   absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
-      Interpreter::Create(*model);
+      ImportBytesAndCreate(w.Finish({x}, {y}, "run"));
   ASSERT_TRUE(interpreter.ok()) << interpreter.status();
   SignatureRunner* runner = *(*interpreter)->GetSignatureRunner("run");
   EXPECT_GE(runner->arena_bytes(), size_t{1} << 39);
@@ -263,13 +246,8 @@ TEST(TfliteCorruptionTest, HugeStringInputIsResourceExhausted) {
   const int y = w.Tensor("y", TT::INT32, {1});
   w.Op(B::SHAPE, {s}, {y}, O::ShapeOptions,
        tfl::CreateShapeOptions(w.fbb(), TT::INT32).Union());
-  absl::StatusOr<Graph> graph = ImportTflite(w.Finish({s}, {y}, "run"));
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  absl::StatusOr<std::shared_ptr<const Model>> model =
-      Model::FromGraph(*std::move(graph));
-  ASSERT_TRUE(model.ok()) << model.status();
   absl::StatusOr<std::unique_ptr<Interpreter>> interpreter =
-      Interpreter::Create(*model);
+      ImportBytesAndCreate(w.Finish({s}, {y}, "run"));
   ASSERT_TRUE(interpreter.ok()) << interpreter.status();
   SignatureRunner* runner = *(*interpreter)->GetSignatureRunner("run");
   const absl::Status status = runner->AllocateTensors();

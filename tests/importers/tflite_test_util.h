@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "engine/interpreter.h"
 #include "engine/model.h"
 #include "importers/tflite/importer.h"
@@ -26,6 +27,18 @@ inline absl::StatusOr<std::unique_ptr<Interpreter>> ImportAndCreate(
   InterpreterOptions options;
   options.num_threads = threads;
   return Interpreter::Create(*model, options);
+}
+
+// Imports .tflite bytes (e.g. from TfliteWriter) and creates an
+// interpreter for them.
+inline absl::StatusOr<std::unique_ptr<Interpreter>> ImportBytesAndCreate(
+    absl::Span<const uint8_t> bytes) {
+  absl::StatusOr<Graph> graph = ImportTflite(bytes);
+  if (!graph.ok()) return graph.status();
+  absl::StatusOr<std::shared_ptr<const Model>> model =
+      Model::FromGraph(*std::move(graph));
+  if (!model.ok()) return model.status();
+  return Interpreter::Create(*model);
 }
 
 // The runner of signature `key` with its tensors allocated.
