@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "engine/interpreter.h"
 #include "engine/model.h"
+#include "tests/fuzz/check_status.h"
 #include "tests/testing/run_signatures.h"
 
 namespace {
@@ -22,18 +23,12 @@ namespace {
 // reports the size first; allocating gigabytes would only slow fuzzing).
 constexpr size_t kArenaCap = size_t{16} << 20;
 
-// Aborts (a finding for libFuzzer) when `status` breaks the error contract.
+// The codes this entry point documents for bad input.
 void CheckClean(const absl::Status& status, const char* stage) {
-  const absl::StatusCode code = status.code();
-  const bool expected = code == absl::StatusCode::kDataLoss ||
-                        code == absl::StatusCode::kInvalidArgument ||
-                        code == absl::StatusCode::kUnimplemented ||
-                        code == absl::StatusCode::kResourceExhausted;
-  if (!expected || status.message().empty()) {
-    std::fprintf(stderr, "unexpected error at %s: %s\n", stage,
-                 status.ToString().c_str());
-    std::abort();
-  }
+  attune::fuzz::CheckClean(
+      status, stage,
+      {absl::StatusCode::kDataLoss, absl::StatusCode::kInvalidArgument,
+       absl::StatusCode::kUnimplemented, absl::StatusCode::kResourceExhausted});
 }
 
 }  // namespace
