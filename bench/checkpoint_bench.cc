@@ -93,22 +93,25 @@ double Seconds(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-StoreOptions OptionsFor(int durability) {
+StoreOptions OptionsFor(int durability, int background_fold = 1) {
   StoreOptions options;
   options.durability =
       durability == 0 ? Durability::kFull : Durability::kNormal;
+  options.background_fold = background_fold != 0;
   return options;
 }
 
 // Save throughput. keep: 0 keeps every checkpoint (the file grows; a save
 // only appends), 2 prunes to the last two in the same transaction (freed
 // pages are reused; deleting a blob walks its overflow chain), as an app
-// with a short history does.
+// with a short history does. fold: 1 folds the WAL on the store's
+// background thread (the default), 0 on the saving thread.
 void BM_CheckpointSave(benchmark::State& state) {
   const Payload payload(state.range(0));
   const std::string path = BenchDir() + "/attune_bench_save.db";
   RemoveDb(path);
-  auto store = CheckpointStore::Open(path, OptionsFor(state.range(1)));
+  auto store = CheckpointStore::Open(
+      path, OptionsFor(state.range(1), state.range(3)));
   if (!store.ok())
     return state.SkipWithError(store.status().ToString().c_str());
   const CheckpointToWrite c = payload.ToWrite();
@@ -121,21 +124,21 @@ void BM_CheckpointSave(benchmark::State& state) {
   RemoveDb(path);
 }
 BENCHMARK(BM_CheckpointSave)
-    ->ArgNames({"MB", "normal", "keep"})
-    ->ArgsProduct({{1, 16, 128}, {0, 1}, {0, 2}})
+    ->ArgNames({"MB", "normal", "keep", "fold"})
+    ->ArgsProduct({{1, 16, 128}, {0, 1}, {0, 2}, {1, 0}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 // What attune::Save and the save(path) signature do per call: open the
 // database, save, close (the last connection's close copies the WAL into
-// the database and deletes it). keep as in BM_CheckpointSave.
+// the database and deletes it). keep and fold as in BM_CheckpointSave.
 void BM_CheckpointOpenSaveClose(benchmark::State& state) {
   const Payload payload(state.range(0));
   const std::string path = BenchDir() + "/attune_bench_open_save.db";
   RemoveDb(path);
   const CheckpointToWrite c = payload.ToWrite();
   for (auto _ : state) {
-    auto store = CheckpointStore::Open(path);
+    auto store = CheckpointStore::Open(path, OptionsFor(0, state.range(2)));
     if (!store.ok())
       return state.SkipWithError(store.status().ToString().c_str());
     auto id = (*store)->Write(c, static_cast<int>(state.range(1)));
@@ -145,8 +148,8 @@ void BM_CheckpointOpenSaveClose(benchmark::State& state) {
   RemoveDb(path);
 }
 BENCHMARK(BM_CheckpointOpenSaveClose)
-    ->ArgNames({"MB", "keep"})
-    ->ArgsProduct({{1, 16}, {0, 2}})
+    ->ArgNames({"MB", "keep", "fold"})
+    ->ArgsProduct({{1, 16}, {0, 2}, {1, 0}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
@@ -202,17 +205,18 @@ BENCHMARK(BM_WriteFsync)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// Save (synchronous=FULL; keep as in BM_CheckpointSave) and write()+fsync()
-// alternated; counters in MB/s and ratio = save / write+fsync throughput.
-// After each timed write an untimed pause (100 ms + 10 ms per MB) stands for
-// the training between an app's saves and lets the kernel's writeback of one
-// measurement finish before the other starts.
+// Save (synchronous=FULL; keep and fold as in BM_CheckpointSave) and
+// write()+fsync() alternated; counters in MB/s and ratio = save /
+// write+fsync throughput. After each timed write an untimed pause (100 ms +
+// 10 ms per MB) stands for the training between an app's saves and lets the
+// kernel's writeback (and the background fold) of one measurement finish
+// before the other starts.
 void BM_CheckpointSaveVsWriteFsync(benchmark::State& state) {
   const Payload payload(state.range(0));
   const std::string db = BenchDir() + "/attune_bench_vs.db";
   const std::string plain = BenchDir() + "/attune_bench_vs.bin";
   RemoveDb(db);
-  auto store = CheckpointStore::Open(db);
+  auto store = CheckpointStore::Open(db, OptionsFor(0, state.range(2)));
   if (!store.ok())
     return state.SkipWithError(store.status().ToString().c_str());
   const CheckpointToWrite c = payload.ToWrite();
@@ -239,8 +243,8 @@ void BM_CheckpointSaveVsWriteFsync(benchmark::State& state) {
   std::filesystem::remove(plain);
 }
 BENCHMARK(BM_CheckpointSaveVsWriteFsync)
-    ->ArgNames({"MB", "keep"})
-    ->ArgsProduct({{1, 16, 128}, {0, 2}})
+    ->ArgNames({"MB", "keep", "fold"})
+    ->ArgsProduct({{1, 16, 128}, {0, 2}, {1, 0}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

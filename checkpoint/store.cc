@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "checkpoint/sqlite_util.h"
+#include "checkpoint/wal_folder.h"
 #include "checkpoint/writeback_vfs.h"
 #include "engine/status_macros.h"
 #include "sqlite3.h"
@@ -264,7 +265,28 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(
   return store;
 }
 
-CheckpointStore::~CheckpointStore() { sqlite3_close(db_); }
+CheckpointStore::CheckpointStore(std::string path, sqlite3* db,
+                                 const StoreOptions& options)
+    : path_(std::move(path)), db_(db), options_(options) {}
+
+CheckpointStore::~CheckpointStore() {
+  folder_.reset();  // joins the thread before the last connection closes
+  sqlite3_close(db_);
+}
+
+void CheckpointStore::RequestFold() {
+  if (!options_.background_fold) return;
+  if (folder_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<WalFolder>> folder =
+        WalFolder::Start(path_, options_.durability);
+    if (!folder.ok()) {
+      options_.background_fold = false;  // autocheckpoint folds instead
+      return;
+    }
+    folder_ = *std::move(folder);
+  }
+  folder_->Request();
+}
 
 namespace {
 
@@ -535,6 +557,7 @@ absl::StatusOr<int64_t> CheckpointStore::Write(
     ATTUNE_RETURN_IF_ERROR(PruneRows(db_, ctx, keep_last).status());
   }
   ATTUNE_RETURN_IF_ERROR(txn.Commit());
+  RequestFold();
   return id;
 }
 

@@ -25,6 +25,7 @@ namespace attune {
 namespace sqlite {
 class Transaction;
 }  // namespace sqlite
+class WalFolder;
 
 // Schema version stored in `PRAGMA user_version` (checkpoint/FORMAT.md).
 inline constexpr int kCheckpointSchemaVersion = 1;
@@ -55,6 +56,13 @@ struct StoreOptions {
   // Cap on the database size in bytes (0: none). A save that would grow the
   // file past it fails with ResourceExhausted and changes nothing.
   int64_t max_bytes = 0;
+  // Fold the WAL into the database file on a background thread after each
+  // save (wal_folder.h, FORMAT.md "Background folding"), so that a save
+  // returns once it is durable in the WAL. false: the saving thread folds
+  // when the WAL passes SQLite's autocheckpoint size, as plain SQLite does.
+  // The thread starts at the first save; turn this off in a process that
+  // forks children which open databases without exec.
+  bool background_fold = true;
 };
 
 // A typed checkpoint property ("epoch", "best_accuracy", "note").
@@ -140,8 +148,9 @@ uint64_t TensorChecksum(absl::string_view name, DType dtype,
 // when the disk or max_bytes is full; PermissionDenied when the file or its
 // folder is not writable. Messages name the path and the item.
 //
-// Owns its SQLite connection. Not thread-safe (one store per thread); any
-// number of stores, in any processes, may open the same file.
+// Owns its SQLite connection (and, once it has saved with background_fold,
+// the WAL folder's connection and thread). Not thread-safe (one store per
+// thread); any number of stores, in any processes, may open the same file.
 class CheckpointStore {
  public:
   // Opens (creating it unless read_only) the database at `path`, sets WAL
@@ -222,16 +231,19 @@ class CheckpointStore {
   absl::StatusOr<ReadSnapshot> BeginRead();
 
  private:
-  CheckpointStore(std::string path, sqlite3* db, const StoreOptions& options)
-      : path_(std::move(path)), db_(db), options_(options) {}
+  CheckpointStore(std::string path, sqlite3* db, const StoreOptions& options);
 
   // The error context of a writing `operation` ("checkpoint database \"P\":
   // save"), or FailedPrecondition when the store is read-only.
   absl::StatusOr<std::string> WriteContext(absl::string_view operation) const;
+  // After a committed save: hands the WAL to the background folder,
+  // starting it on first use (saving still works if it cannot start).
+  void RequestFold();
 
   std::string path_;
   sqlite3* db_;
   StoreOptions options_;
+  std::unique_ptr<WalFolder> folder_;  // null until the first save
 };
 
 }  // namespace attune

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "checkpoint/store.h"
 #include "gtest/gtest.h"
 
 namespace attune::testing {
@@ -43,6 +44,15 @@ class TempDir {
 template <typename T>
 absl::Span<const uint8_t> Bytes(const std::vector<T>& v) {
   return {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(T)};
+}
+
+// A checkpoint of one float32 tensor "w" holding `data`.
+inline CheckpointToWrite OneTensor(const std::vector<float>& data) {
+  CheckpointToWrite c;
+  c.fingerprint = "test";
+  c.tensors.push_back(
+      {"w", DType::kFloat32, {static_cast<int64_t>(data.size())}, Bytes(data)});
+  return c;
 }
 
 }  // namespace attune::testing

@@ -15,16 +15,8 @@
 namespace attune {
 namespace {
 
-using ::attune::testing::Bytes;
+using ::attune::testing::OneTensor;
 using ::attune::testing::TempDir;
-
-CheckpointToWrite OneTensor(const std::vector<float>& data) {
-  CheckpointToWrite c;
-  c.fingerprint = "test";
-  c.tensors.push_back(
-      {"w", DType::kFloat32, {static_cast<int64_t>(data.size())}, Bytes(data)});
-  return c;
-}
 
 TEST(WritebackVfs, LargeSavePushesWritebackAndReadsBack) {
   if (WritebackVfsName() == nullptr) GTEST_SKIP() << "no sync_file_range";
