@@ -233,6 +233,8 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(
           db, absl::StrCat("PRAGMA page_size = ", kPageSize).c_str(), ctx));
     }
     ATTUNE_RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA journal_mode = WAL", ctx));
+    // Deletes zero the freed pages whatever this SQLite's build default.
+    ATTUNE_RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA secure_delete = ON", ctx));
     if (version < kCheckpointSchemaVersion) {
       ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
                               Transaction::Begin(db, /*write=*/true, ctx));
@@ -554,7 +556,15 @@ absl::StatusOr<int64_t> CheckpointStore::Write(
     }
   }
   if (keep_last > 0) {
-    ATTUNE_RETURN_IF_ERROR(PruneRows(db_, ctx, keep_last).status());
+    // Zeroing the pruned checkpoints' pages would write their size again,
+    // doubling a save that prunes one (FORMAT.md, "Deleting"): the next
+    // saves overwrite those pages instead.
+    ATTUNE_RETURN_IF_ERROR(
+        sqlite::Exec(db_, "PRAGMA secure_delete = FAST", ctx));
+    absl::Status pruned = PruneRows(db_, ctx, keep_last).status();
+    ATTUNE_RETURN_IF_ERROR(
+        sqlite::Exec(db_, "PRAGMA secure_delete = ON", ctx));
+    ATTUNE_RETURN_IF_ERROR(pruned);
   }
   ATTUNE_RETURN_IF_ERROR(txn.Commit());
   RequestFold();

@@ -165,7 +165,8 @@ class CheckpointStore {
 
   // Writes a checkpoint in one transaction and returns its id (ids grow and
   // are never reused). With keep_last > 0, prunes in the same transaction
-  // (see Prune). InvalidArgument for a bad tag, duplicate tensor names or a
+  // (see Prune), but leaves the pruned bytes in free pages for the next
+  // saves to overwrite instead of zeroing them (FORMAT.md, "Deleting"). InvalidArgument for a bad tag, duplicate tensor names or a
   // data size that does not match dtype and shape; AlreadyExists when the
   // tag is taken.
   absl::StatusOr<int64_t> Write(const CheckpointToWrite& checkpoint,
@@ -187,7 +188,8 @@ class CheckpointStore {
   absl::StatusOr<std::vector<TensorData>> ReadTensors(
       int64_t id, absl::Span<const std::string> names = {});
 
-  // Deletes checkpoint `id` and its tensors. NotFound for `id`.
+  // Deletes checkpoint `id` and its tensors, zeroing the pages they held
+  // (FORMAT.md, "Deleting"). NotFound for `id`.
   absl::Status Delete(int64_t id);
 
   // Sets (moves, when another checkpoint has it) or clears (empty) the tag
@@ -202,8 +204,8 @@ class CheckpointStore {
   absl::Status DeleteProperty(int64_t id, const std::string& name);
 
   // Deletes every untagged checkpoint except the `keep_last` most recent
-  // (tagged ones are always kept and do not count). Returns the ids
-  // deleted. InvalidArgument for keep_last < 1.
+  // (tagged ones are always kept and do not count), zeroing their pages.
+  // Returns the ids deleted. InvalidArgument for keep_last < 1.
   absl::StatusOr<std::vector<int64_t>> Prune(int keep_last);
 
   // Runs SQLite's integrity_check, then reads every tensor of every

@@ -220,6 +220,54 @@ TEST(CheckpointStoreTest, PruneKeepsLastNAndTagged) {
             absl::StatusCode::kNotFound);
 }
 
+// 256 KiB (four 64 KiB overflow pages) of a byte pattern found nowhere else.
+std::vector<uint8_t> Marked(char mark) {
+  const std::string unit = std::string("attune-deleted-") + mark + "!";
+  std::vector<uint8_t> bytes;
+  while (bytes.size() < (256u << 10)) {
+    bytes.insert(bytes.end(), unit.begin(), unit.end());
+  }
+  return bytes;
+}
+
+CheckpointToWrite MarkedCheckpoint(const std::vector<uint8_t>& bytes) {
+  CheckpointToWrite c;
+  c.fingerprint = "fp";
+  c.tensors = {{"blob", DType::kUint8,
+                {static_cast<int64_t>(bytes.size())}, Bytes(bytes)}};
+  return c;
+}
+
+bool FileContains(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string file((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  return file.find(std::string(bytes.begin(), bytes.begin() + 64)) !=
+         std::string::npos;
+}
+
+// Delete and Prune zero what they free: once the store has closed (and
+// folded the WAL) no page of the deleted tensors is left in the file, while
+// the kept one still is.
+TEST(CheckpointStoreTest, DeleteAndPruneZeroTheFreedPages) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  const std::vector<uint8_t> deleted = Marked('d'), pruned = Marked('p'),
+                             kept = Marked('k');
+  {
+    auto store = OpenOrDie(path);
+    auto id = store->Write(MarkedCheckpoint(deleted));
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_TRUE(store->Write(MarkedCheckpoint(pruned)).ok());
+    ASSERT_TRUE(store->Write(MarkedCheckpoint(kept)).ok());
+    ASSERT_TRUE(store->Delete(*id).ok());
+    ASSERT_TRUE(store->Prune(1).ok());
+  }
+  EXPECT_FALSE(FileContains(path, deleted));
+  EXPECT_FALSE(FileContains(path, pruned));
+  EXPECT_TRUE(FileContains(path, kept));
+}
+
 // A reader's Find + ReadTensors inside one snapshot survive a writer that
 // prunes the found checkpoint in between; without the snapshot the
 // second call sees the checkpoint gone.
