@@ -33,6 +33,10 @@ using sqlite::Transaction;
 // in few overflow pages (FORMAT.md, "Pages").
 constexpr int kPageSize = 65536;
 
+// The saving connection's autocheckpoint size while a background folder
+// runs (pages; SQLite's default is 1000).
+constexpr int kWalAutocheckpointPagesWithFolder = 4096;
+
 // Property type codes stored in properties.type (FORMAT.md).
 constexpr int kPropertyInt64 = 0;
 constexpr int kPropertyDouble = 1;
@@ -286,6 +290,10 @@ void CheckpointStore::RequestFold() {
       return;
     }
     folder_ = *std::move(folder);
+    // The folder folds each save and the next save waits for it, so the
+    // saving thread folds only a single save of over 256 MiB (4096 pages of
+    // 64 KiB), or a WAL that readers kept from being folded.
+    sqlite3_wal_autocheckpoint(db_, kWalAutocheckpointPagesWithFolder);
   }
   folder_->Request();
 }
@@ -484,6 +492,8 @@ absl::StatusOr<int64_t> CheckpointStore::Write(
     checksums.push_back(TensorChecksum(t.name, t.dtype, t.shape, t.data));
   }
 
+  // Let the previous save's fold finish, so this one restarts the WAL.
+  if (folder_ != nullptr) folder_->WaitUntilIdle();
   ATTUNE_ASSIGN_OR_RETURN(Transaction txn,
                           Transaction::Begin(db_, /*write=*/true, ctx));
   if (!checkpoint.tag.empty()) {

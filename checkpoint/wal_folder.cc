@@ -59,12 +59,18 @@ void WalFolder::Request() {
   wake_.notify_one();
 }
 
+void WalFolder::WaitUntilIdle() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait(lock, [this] { return !requested_ && !folding_; });
+}
+
 void WalFolder::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] { return requested_ || stopping_; });
-    if (stopping_) return;
+    if (stopping_) break;
     requested_ = false;
+    folding_ = true;
     lock.unlock();
     // PASSIVE: copies what no reader still needs, waits for nobody. BUSY
     // (another connection is folding) and I/O errors leave the frames in
@@ -72,7 +78,12 @@ void WalFolder::Run() {
     sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
                               nullptr, nullptr);
     lock.lock();
+    folding_ = false;
+    if (!requested_) idle_.notify_all();
   }
+  // Nothing runs any more; a waiter (none should remain) must not hang.
+  requested_ = false;
+  idle_.notify_all();
 }
 
 }  // namespace attune

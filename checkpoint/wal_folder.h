@@ -48,15 +48,23 @@ class WalFolder {
   // request made while a fold runs starts another after it.
   void Request();
 
+  // Blocks until no fold runs or is asked for. The store calls it before a
+  // save: SQLite restarts the WAL from its start only when everything in it
+  // has been folded, so a save that began during a fold would append and
+  // grow the WAL instead (without bound in a loop of saves).
+  void WaitUntilIdle();
+
  private:
   explicit WalFolder(sqlite3* db) : db_(db) {}
   void Run();
 
   sqlite3* db_;
   std::mutex mutex_;
-  std::condition_variable wake_;
-  bool requested_ = false;  // guarded by mutex_
-  bool stopping_ = false;   // guarded by mutex_
+  std::condition_variable wake_;  // a request or the stop
+  std::condition_variable idle_;  // a fold finished
+  bool requested_ = false;        // guarded by mutex_
+  bool folding_ = false;          // guarded by mutex_
+  bool stopping_ = false;         // guarded by mutex_
   std::thread thread_;
 };
 

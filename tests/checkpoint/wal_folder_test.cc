@@ -2,6 +2,7 @@
 // into the database file; the store's close waits for it; nothing is lost
 // or torn whichever of them runs first.
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -96,6 +97,24 @@ TEST(WalFolder, CloseDuringAFoldLosesNothing) {
     EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
     ExpectReadsBack(path, id, data);
   }
+}
+
+// Saves back to back: each waits for the previous fold, so SQLite restarts
+// the WAL every time and it stays one save large (it would grow towards the
+// 62.5 MiB autocheckpoint size if a save could begin while a fold runs).
+TEST(WalFolder, WalStaysOneSaveLargeInALoopOfSaves) {
+  TempDir dir;
+  const std::string path = dir.File("loop.db");
+  const std::vector<float> data = Values(2 * kMiB, 3.0f);  // 8 MiB
+  auto store = CheckpointStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  int64_t largest_wal = 0;
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE((*store)->Write(OneTensor(data), /*keep_last=*/2).ok());
+    largest_wal = std::max<int64_t>(
+        largest_wal, std::filesystem::file_size(path + "-wal"));
+  }
+  EXPECT_LT(largest_wal, 12 * kMiB);
 }
 
 // Linux: the threads of this process.
