@@ -1,0 +1,328 @@
+#include "delegates/gpu/gpu_delegate.h"
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "delegates/gpu/cl_runtime.h"
+#include "delegates/gpu/gpu_ops.h"
+#include "engine/status_macros.h"
+
+namespace attune {
+namespace {
+
+using gpu::ClCheck;
+using gpu::ClKernel;
+using gpu::ClMem;
+using gpu::ClRuntime;
+using gpu::KernelArg;
+using gpu::Launch;
+
+size_t FloatBytes(const Tensor& t) {
+  return static_cast<size_t>(t.num_elements()) * sizeof(float);
+}
+
+// One partition as OpenCL buffers and kernels.
+//
+// Build (Create) lowers every node to kernel launches, gives each tensor
+// the launches touch a device buffer (reshape-like nodes alias their input's
+// buffer), uploads static and variable-backed operands, and creates one
+// cl_kernel per launch with its arguments set once. Invoke copies the
+// partition's inputs to the device, re-uploads variables whose version
+// moved, enqueues the launches and reads the outputs back, then waits.
+class GpuKernel final : public DelegateKernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<DelegateKernel>> Create(
+      std::shared_ptr<ClRuntime> rt, cl_program program, const PlanView& view,
+      const Partition& partition) {
+    std::unique_ptr<GpuKernel> k(new GpuKernel());
+    k->rt_ = std::move(rt);
+    k->tensors_ = view.tensors;
+    k->variables_ = view.variables;
+    const int last = partition.steps.back();
+    std::vector<Launch> launches;
+    for (int s : partition.steps) {
+      const Node& node = view.node(s);
+      ATTUNE_ASSIGN_OR_RETURN(gpu::Lowered lowered,
+                              gpu::LowerOp(node, *view.tensors));
+      if (lowered.alias_of >= 0) {
+        k->alias_[node.outputs[0]] = k->Root(lowered.alias_of);
+      }
+      for (Launch& l : lowered.launches) launches.push_back(std::move(l));
+    }
+    for (int t : partition.inputs) {
+      ATTUNE_RETURN_IF_ERROR(k->BufferFor(view, t, last, true).status());
+    }
+    for (const Launch& l : launches) {
+      ATTUNE_RETURN_IF_ERROR(k->AddLaunch(view, program, l, last));
+    }
+    for (int t : partition.outputs) {
+      ATTUNE_ASSIGN_OR_RETURN(cl_mem mem, k->BufferFor(view, t, last, false));
+      k->downloads_.push_back({t, mem, FloatBytes(view.tensor(t))});
+    }
+    return std::unique_ptr<DelegateKernel>(std::move(k));
+  }
+
+  absl::Status Setup() override {
+    setup_ = true;  // host pointers are read from the plan at each Invoke
+    return absl::OkStatus();
+  }
+
+  absl::Status Invoke() override {
+    if (!setup_) {
+      return absl::FailedPreconditionError(
+          "gpu partition: Invoke before Setup");
+    }
+    cl_command_queue q = rt_->queue();
+    bool stale = false;
+    for (const Versioned& v : versioned_) {
+      stale |= variables_->version(v.variable) != v.version;
+    }
+    if (stale) {
+      const auto start = std::chrono::steady_clock::now();
+      ATTUNE_RETURN_IF_ERROR(UploadVariables());
+      ATTUNE_RETURN_IF_ERROR(ClCheck(clFinish(q), "clFinish (weights)"));
+      stats_.repacks++;
+      stats_.repack_seconds += std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count();
+    }
+    for (const Transfer& in : uploads_) {
+      ATTUNE_RETURN_IF_ERROR(ClCheck(
+          clEnqueueWriteBuffer(q, in.mem, CL_FALSE, 0, in.bytes,
+                               (*tensors_)[in.tensor].data, 0, nullptr,
+                               nullptr),
+          absl::StrCat("uploading \"", *(*tensors_)[in.tensor].name, "\"")));
+    }
+    for (const Enqueued& e : enqueued_) {
+      ATTUNE_RETURN_IF_ERROR(ClCheck(
+          clEnqueueNDRangeKernel(
+              q, e.kernel.get(), e.dims, nullptr, e.global.data(),
+              e.local[0] != 0 ? e.local.data() : nullptr, 0, nullptr, nullptr),
+          absl::StrCat("enqueueing kernel ", e.name)));
+    }
+    for (const Transfer& out : downloads_) {
+      ATTUNE_RETURN_IF_ERROR(ClCheck(
+          clEnqueueReadBuffer(q, out.mem, CL_FALSE, 0, out.bytes,
+                              (*tensors_)[out.tensor].data, 0, nullptr,
+                              nullptr),
+          absl::StrCat("reading \"", *(*tensors_)[out.tensor].name, "\"")));
+    }
+    ATTUNE_RETURN_IF_ERROR(ClCheck(clFinish(q), "running the partition"));
+    stats_.invokes++;
+    return absl::OkStatus();
+  }
+
+  DelegateKernelStats stats() const override { return stats_; }
+
+ private:
+  struct Transfer {
+    int tensor;
+    cl_mem mem;
+    size_t bytes;
+  };
+  struct Versioned {
+    int variable;
+    uint64_t version;
+    cl_mem mem;
+    size_t bytes;
+  };
+  struct Enqueued {
+    std::string name;
+    ClKernel kernel;
+    cl_uint dims;
+    std::array<size_t, 2> global;
+    std::array<size_t, 2> local;
+  };
+
+  GpuKernel() = default;
+
+  int Root(int t) const {
+    auto it = alias_.find(t);
+    return it == alias_.end() ? t : it->second;
+  }
+
+  // The device buffer of tensor `t` (of its alias root), created on first
+  // use: static values are uploaded now, variable-backed ones now and when
+  // their version moves, partition inputs (`input`) at every Invoke.
+  absl::StatusOr<cl_mem> BufferFor(const PlanView& view, int t, int last,
+                                   bool input) {
+    const int root = Root(t);
+    if (auto it = buffer_of_.find(root); it != buffer_of_.end()) {
+      return it->second;
+    }
+    const Tensor& tensor = view.tensor(root);
+    const size_t bytes = FloatBytes(tensor);
+    const int var = tensor.is_static ? -1 : view.VariableAt(root, last);
+    const void* init = nullptr;
+    if (tensor.is_static) {
+      init = tensor.data;
+    } else if (var >= 0) {
+      init = variables_->tensor(var).data;
+    }
+    ATTUNE_ASSIGN_OR_RETURN(ClMem mem, rt_->NewBuffer(bytes, init));
+    cl_mem raw = mem.get();
+    buffers_.push_back(std::move(mem));
+    buffer_of_[root] = raw;
+    if (var >= 0) {
+      versioned_.push_back({var, variables_->version(var), raw, bytes});
+    } else if (input && !tensor.is_static) {
+      uploads_.push_back({root, raw, bytes});
+    }
+    return raw;
+  }
+
+  absl::Status AddLaunch(const PlanView& view, cl_program program,
+                         const Launch& l, int last) {
+    if (l.global[0] == 0 || l.global[1] == 0) return absl::OkStatus();
+    cl_int err = CL_SUCCESS;
+    ClKernel kernel(clCreateKernel(program, l.kernel.c_str(), &err));
+    ATTUNE_RETURN_IF_ERROR(
+        ClCheck(err, absl::StrCat("clCreateKernel(", l.kernel, ")")));
+    for (size_t i = 0; i < l.args.size(); ++i) {
+      const KernelArg& a = l.args[i];
+      const cl_uint index = static_cast<cl_uint>(i);
+      switch (a.kind) {
+        case KernelArg::Kind::kTensor: {
+          ATTUNE_ASSIGN_OR_RETURN(cl_mem mem,
+                                  BufferFor(view, a.tensor, last, false));
+          err = clSetKernelArg(kernel.get(), index, sizeof(cl_mem), &mem);
+          break;
+        }
+        case KernelArg::Kind::kNull:
+          err = clSetKernelArg(kernel.get(), index, sizeof(cl_mem), nullptr);
+          break;
+        case KernelArg::Kind::kInt: {
+          const cl_int v = a.i;
+          err = clSetKernelArg(kernel.get(), index, sizeof(v), &v);
+          break;
+        }
+        case KernelArg::Kind::kFloat: {
+          const cl_float v = a.f;
+          err = clSetKernelArg(kernel.get(), index, sizeof(v), &v);
+          break;
+        }
+        case KernelArg::Kind::kGeometry: {
+          ATTUNE_ASSIGN_OR_RETURN(
+              ClMem mem,
+              rt_->NewBuffer(a.ints.size() * sizeof(int32_t), a.ints.data()));
+          cl_mem raw = mem.get();
+          buffers_.push_back(std::move(mem));
+          err = clSetKernelArg(kernel.get(), index, sizeof(cl_mem), &raw);
+          break;
+        }
+      }
+      ATTUNE_RETURN_IF_ERROR(ClCheck(
+          err, absl::StrCat("clSetKernelArg(", l.kernel, ", ", i, ")")));
+    }
+    Enqueued e{l.kernel, std::move(kernel), static_cast<cl_uint>(l.dims),
+               l.global, l.local};
+    if (l.local[0] != 0) {
+      size_t max_group = 0;
+      ATTUNE_RETURN_IF_ERROR(ClCheck(
+          clGetKernelWorkGroupInfo(e.kernel.get(), rt_->device(),
+                                   CL_KERNEL_WORK_GROUP_SIZE, sizeof(max_group),
+                                   &max_group, nullptr),
+          "clGetKernelWorkGroupInfo"));
+      const size_t group = l.local[0] * (l.dims == 2 ? l.local[1] : 1);
+      if (group > max_group) {
+        return absl::UnimplementedError(absl::StrCat(
+            "gpu: kernel ", l.kernel, " needs work-groups of ", group,
+            " items; ", rt_->device_description(), " allows ", max_group));
+      }
+    }
+    enqueued_.push_back(std::move(e));
+    return absl::OkStatus();
+  }
+
+  absl::Status UploadVariables() {
+    for (Versioned& v : versioned_) {
+      v.version = variables_->version(v.variable);
+      ATTUNE_RETURN_IF_ERROR(ClCheck(
+          clEnqueueWriteBuffer(rt_->queue(), v.mem, CL_FALSE, 0, v.bytes,
+                               variables_->tensor(v.variable).data, 0, nullptr,
+                               nullptr),
+          "uploading a variable"));
+    }
+    return absl::OkStatus();
+  }
+
+  std::shared_ptr<ClRuntime> rt_;
+  const std::vector<Tensor>* tensors_ = nullptr;
+  VariableStore* variables_ = nullptr;
+  absl::flat_hash_map<int, int> alias_;         // tensor -> root tensor
+  absl::flat_hash_map<int, cl_mem> buffer_of_;  // root tensor -> buffer
+  std::vector<ClMem> buffers_;                  // owns every buffer
+  std::vector<Transfer> uploads_;               // partition inputs
+  std::vector<Versioned> versioned_;            // variable-backed operands
+  std::vector<Transfer> downloads_;             // partition outputs
+  std::vector<Enqueued> enqueued_;
+  bool setup_ = false;
+  DelegateKernelStats stats_;
+};
+
+class GpuDelegate final : public Delegate {
+ public:
+  explicit GpuDelegate(std::shared_ptr<ClRuntime> rt) : rt_(std::move(rt)) {}
+
+  absl::string_view name() const override { return "gpu"; }
+
+  absl::Status Supports(const PlanView& view, int step) const override {
+    return gpu::CheckOp(view, step);
+  }
+
+  absl::StatusOr<std::unique_ptr<DelegateKernel>> Build(
+      const PlanView& view, const Partition& partition) override {
+    ATTUNE_ASSIGN_OR_RETURN(cl_program program, rt_->Program());
+    return GpuKernel::Create(rt_, program, view, partition);
+  }
+
+  const std::string& device_description() const {
+    return rt_->device_description();
+  }
+
+ private:
+  std::shared_ptr<ClRuntime> rt_;
+};
+
+}  // namespace
+
+absl::StatusOr<GpuDeviceKind> ParseGpuDeviceKind(absl::string_view value) {
+  if (value == "gpu") return GpuDeviceKind::kGpu;
+  if (value == "cpu") return GpuDeviceKind::kCpu;
+  if (value == "any") return GpuDeviceKind::kAny;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "gpu: OpenCL device kind \"", value, "\" is not gpu, cpu or any"));
+}
+
+absl::StatusOr<std::shared_ptr<Delegate>> CreateGpuDelegate(
+    const GpuDelegateOptions& options) {
+  GpuDeviceKind kind = GpuDeviceKind::kAny;
+  if (options.device.has_value()) {
+    kind = *options.device;
+  } else if (const char* env = std::getenv("ATTUNE_OPENCL_DEVICE");
+             env != nullptr && *env != '\0') {
+    absl::StatusOr<GpuDeviceKind> parsed = ParseGpuDeviceKind(env);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ATTUNE_OPENCL_DEVICE: ", parsed.status().message()));
+    }
+    kind = *parsed;
+  }
+  ATTUNE_ASSIGN_OR_RETURN(std::unique_ptr<ClRuntime> rt,
+                          ClRuntime::Create(kind));
+  return std::shared_ptr<Delegate>(
+      new GpuDelegate(std::shared_ptr<ClRuntime>(std::move(rt))));
+}
+
+std::string GpuDeviceDescription(const Delegate& delegate) {
+  const auto* gpu = dynamic_cast<const GpuDelegate*>(&delegate);
+  return gpu == nullptr ? "" : gpu->device_description();
+}
+
+}  // namespace attune

@@ -1,0 +1,292 @@
+// OpenCL C 1.2 kernels of the GPU delegate (delegates/gpu). Embedded into
+// the binary at build time (kernel_source.h). float32, NHWC, row-major; the
+// math of each kernel is the reference kernel's (engine/kernels/OPS.md).
+// Geometry that does not fit a few scalars comes in a small int buffer `g`
+// laid out as the host side (gpu_ops.cc) documents per kernel.
+
+// ---- GEMM and convolution as implicit GEMM -------------------------------
+// C[M, N] = clamp(A[M, K] * B[K, N] + bias[N], lo, hi), row-major.
+// A work-group of 16x16 items computes a 64x64 tile of C, each item a 4x4
+// block (rows ty + 16 i, columns tx + 16 j: neighbouring items touch
+// neighbouring columns, so loads and stores coalesce); K advances in slices
+// of 16 staged in local memory.
+// conv == 0: A is a plain matrix. conv == 1: A is the im2col matrix of an
+// NHWC image x, computed on the fly: row m = (b, oy, ox), column
+// k = (ky, kx, c); g = {H, W, C, OH, OW, KW, SH, SW, DH, DW, PT, PL}.
+#define TS 64
+#define TK 16
+#define WPT 4
+#define RTS 16  // TS / WPT
+
+inline float LoadA(__global const float* a, int m, int k, int M, int K,
+                   int conv, __global const int* g) {
+  if (m >= M || k >= K) return 0.0f;
+  if (!conv) return a[(size_t)m * K + k];
+  const int H = g[0], W = g[1], C = g[2], OH = g[3], OW = g[4], KW = g[5];
+  const int ohw = OH * OW;
+  const int b = m / ohw;
+  const int r = m - b * ohw;
+  const int oy = r / OW;
+  const int ox = r - oy * OW;
+  const int kwc = KW * C;
+  const int ky = k / kwc;
+  const int r2 = k - ky * kwc;
+  const int kx = r2 / C;
+  const int c = r2 - kx * C;
+  const int iy = oy * g[6] - g[10] + ky * g[8];
+  const int ix = ox * g[7] - g[11] + kx * g[9];
+  if (iy < 0 || iy >= H || ix < 0 || ix >= W) return 0.0f;
+  return a[(((size_t)b * H + iy) * W + ix) * C + c];
+}
+
+__kernel __attribute__((reqd_work_group_size(RTS, RTS, 1))) void gemm(
+    const int M, const int N, const int K, __global const float* a,
+    __global const float* bmat, __global const float* bias,
+    const int has_bias, __global float* c, const float lo, const float hi,
+    const int conv, __global const int* g) {
+  const int tx = get_local_id(0);
+  const int ty = get_local_id(1);
+  const int n0 = get_group_id(0) * TS;
+  const int m0 = get_group_id(1) * TS;
+  const int tid = ty * RTS + tx;
+  __local float as[TK][TS + 1];
+  __local float bs[TK][TS + 1];
+  float acc[WPT][WPT];
+  for (int i = 0; i < WPT; ++i)
+    for (int j = 0; j < WPT; ++j) acc[i][j] = 0.0f;
+  for (int k0 = 0; k0 < K; k0 += TK) {
+    for (int l = 0; l < (TS * TK) / (RTS * RTS); ++l) {
+      const int id = tid + l * RTS * RTS;
+      const int ar = id / TK, ac = id % TK;  // A tile: 64 rows x 16 cols
+      as[ac][ar] = LoadA(a, m0 + ar, k0 + ac, M, K, conv, g);
+      const int br = id / TS, bc = id % TS;  // B tile: 16 rows x 64 cols
+      const int gk = k0 + br, gn = n0 + bc;
+      bs[br][bc] = (gk < K && gn < N) ? bmat[(size_t)gk * N + gn] : 0.0f;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = 0; k < TK; ++k) {
+      float av[WPT], bv[WPT];
+      for (int i = 0; i < WPT; ++i) av[i] = as[k][ty + i * RTS];
+      for (int j = 0; j < WPT; ++j) bv[j] = bs[k][tx + j * RTS];
+      for (int i = 0; i < WPT; ++i)
+        for (int j = 0; j < WPT; ++j) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  for (int i = 0; i < WPT; ++i) {
+    const int m = m0 + ty + i * RTS;
+    if (m >= M) continue;
+    for (int j = 0; j < WPT; ++j) {
+      const int n = n0 + tx + j * RTS;
+      if (n >= N) continue;
+      float v = acc[i][j];
+      if (has_bias) v += bias[n];
+      c[(size_t)m * N + n] = fmin(fmax(v, lo), hi);
+    }
+  }
+}
+
+// ---- depthwise convolution (direct) -------------------------------------
+// One item per output element y[b, oy, ox, ch], ch = c * MULT + j reads
+// input channel c. g = {B, H, W, C, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL,
+// MULT}.
+__kernel void depthwise_conv2d(__global const float* x,
+                               __global const float* f,
+                               __global const float* bias, const int has_bias,
+                               __global float* y, const float lo,
+                               const float hi, __global const int* g) {
+  const int H = g[1], W = g[2], C = g[3], OH = g[4], OW = g[5], KH = g[6],
+            KW = g[7], MULT = g[14];
+  const int CM = C * MULT;
+  const int total = g[0] * OH * OW * CM;
+  const int id = get_global_id(0);
+  if (id >= total) return;
+  const int ch = id % CM;
+  int r = id / CM;
+  const int ox = r % OW;
+  r /= OW;
+  const int oy = r % OH;
+  const int b = r / OH;
+  const int c = ch / MULT;
+  float acc = 0.0f;
+  for (int ky = 0; ky < KH; ++ky) {
+    const int iy = oy * g[8] - g[12] + ky * g[10];
+    if (iy < 0 || iy >= H) continue;
+    for (int kx = 0; kx < KW; ++kx) {
+      const int ix = ox * g[9] - g[13] + kx * g[11];
+      if (ix < 0 || ix >= W) continue;
+      acc = fma(x[(((size_t)b * H + iy) * W + ix) * C + c],
+                f[(ky * KW + kx) * CM + ch], acc);
+    }
+  }
+  if (has_bias) acc += bias[ch];
+  y[id] = fmin(fmax(acc, lo), hi);
+}
+
+// ---- pooling --------------------------------------------------------------
+// max_pool2d (is_max) / avg_pool2d over in-bounds elements only (padding
+// never counts); an empty window gives 0. One item per output element.
+// g = {B, H, W, C, OH, OW, KH, KW, SH, SW, PT, PL}.
+__kernel void pool2d(__global const float* x, __global float* y,
+                     const int is_max, __global const int* g) {
+  const int H = g[1], W = g[2], C = g[3], OH = g[4], OW = g[5];
+  const int total = g[0] * OH * OW * C;
+  const int id = get_global_id(0);
+  if (id >= total) return;
+  const int c = id % C;
+  int r = id / C;
+  const int ox = r % OW;
+  r /= OW;
+  const int oy = r % OH;
+  const int b = r / OH;
+  const int y0 = oy * g[8] - g[10], x0 = ox * g[9] - g[11];
+  const int ylo = max(y0, 0), yhi = min(y0 + g[6], H);
+  const int xlo = max(x0, 0), xhi = min(x0 + g[7], W);
+  float acc = is_max ? -INFINITY : 0.0f;
+  for (int iy = ylo; iy < yhi; ++iy) {
+    for (int ix = xlo; ix < xhi; ++ix) {
+      const float v = x[(((size_t)b * H + iy) * W + ix) * C + c];
+      acc = is_max ? fmax(acc, v) : acc + v;
+    }
+  }
+  const int count = max(yhi - ylo, 0) * max(xhi - xlo, 0);
+  if (count == 0) {
+    acc = 0.0f;
+  } else if (!is_max) {
+    acc *= 1.0f / (float)count;
+  }
+  y[id] = acc;
+}
+
+// mean over the spatial axes of NHWC x [B, HW, C] -> y [B, C]. One item per
+// output element.
+__kernel void mean_hw(__global const float* x, __global float* y, const int B,
+                      const int HW, const int C) {
+  const int id = get_global_id(0);
+  if (id >= B * C) return;
+  const int b = id / C, c = id % C;
+  __global const float* p = x + (size_t)b * HW * C + c;
+  float acc = 0.0f;
+  for (int i = 0; i < HW; ++i) acc += p[(size_t)i * C];
+  y[id] = acc / (float)HW;
+}
+
+// ---- elementwise ----------------------------------------------------------
+#define OP_ADD 0
+#define OP_SUB 1
+#define OP_MUL 2
+#define OP_DIV 3
+#define OP_MAX 4
+#define OP_MIN 5
+#define OP_SQDIFF 6
+
+inline float Binary(int op, float a, float b) {
+  switch (op) {
+    case OP_ADD: return a + b;
+    case OP_SUB: return a - b;
+    case OP_MUL: return a * b;
+    case OP_DIV: return a / b;
+    case OP_MAX: return fmax(a, b);
+    case OP_MIN: return fmin(a, b);
+    default: return (a - b) * (a - b);
+  }
+}
+
+// y[i] = clamp(op(a[ia], b[ib]), lo, hi) with numpy broadcasting: rank == 0
+// means a, b and y have one shape; otherwise g = {dims[rank] of y,
+// strides of a[rank], strides of b[rank]} (stride 0 along broadcast dims).
+__kernel void binary(__global const float* a, __global const float* b,
+                     __global float* y, const int n, const int op,
+                     const int rank, __global const int* g, const float lo,
+                     const float hi) {
+  const int id = get_global_id(0);
+  if (id >= n) return;
+  int ia = id, ib = id;
+  if (rank > 0) {
+    ia = 0;
+    ib = 0;
+    int r = id;
+    for (int d = rank - 1; d >= 0; --d) {
+      const int coord = r % g[d];
+      r /= g[d];
+      ia += coord * g[rank + d];
+      ib += coord * g[2 * rank + d];
+    }
+  }
+  y[id] = fmin(fmax(Binary(op, a[ia], b[ib]), lo), hi);
+}
+
+#define U_RELU 0
+#define U_RELU6 1
+#define U_LEAKY_RELU 2
+#define U_ELU 3
+#define U_SIGMOID 4
+#define U_TANH 5
+#define U_HARD_SWISH 6
+#define U_ABS 7
+#define U_NEG 8
+#define U_SQUARE 9
+#define U_SQRT 10
+#define U_EXP 11
+
+__kernel void unary(__global const float* x, __global float* y, const int n,
+                    const int op, const float alpha) {
+  const int id = get_global_id(0);
+  if (id >= n) return;
+  const float v = x[id];
+  float r;
+  switch (op) {
+    case U_RELU: r = fmax(v, 0.0f); break;
+    case U_RELU6: r = fmin(fmax(v, 0.0f), 6.0f); break;
+    case U_LEAKY_RELU: r = v >= 0.0f ? v : alpha * v; break;
+    case U_ELU: r = v > 0.0f ? v : alpha * expm1(v); break;
+    case U_SIGMOID: r = 1.0f / (1.0f + exp(-v)); break;
+    case U_TANH: r = tanh(v); break;
+    case U_HARD_SWISH: r = v * fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;
+    case U_ABS: r = fabs(v); break;
+    case U_NEG: r = -v; break;
+    case U_SQUARE: r = v * v; break;
+    case U_SQRT: r = sqrt(v); break;
+    default: r = exp(v); break;
+  }
+  y[id] = r;
+}
+
+// softmax over the last axis of x [rows, cols]: y = exp(beta x - m) / sum,
+// m the row's maximum of beta x. One item per row.
+__kernel void softmax(__global const float* x, __global float* y,
+                      const int rows, const int cols, const float beta) {
+  const int row = get_global_id(0);
+  if (row >= rows) return;
+  __global const float* p = x + (size_t)row * cols;
+  __global float* q = y + (size_t)row * cols;
+  float m = -INFINITY;
+  for (int i = 0; i < cols; ++i) m = fmax(m, beta * p[i]);
+  float sum = 0.0f;
+  for (int i = 0; i < cols; ++i) {
+    const float e = exp(beta * p[i] - m);
+    q[i] = e;
+    sum += e;
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < cols; ++i) q[i] *= inv;
+}
+
+// ---- data movement --------------------------------------------------------
+// Constant pad: y[...] = x[... - pre] inside, value outside.
+// g = {dims of y[rank], dims of x[rank], pre[rank]}.
+__kernel void pad(__global const float* x, __global float* y, const int n,
+                  const int rank, __global const int* g, const float value) {
+  const int id = get_global_id(0);
+  if (id >= n) return;
+  int r = id, ix = 0, stride = 1;
+  bool inside = true;
+  for (int d = rank - 1; d >= 0; --d) {
+    const int coord = r % g[d] - g[2 * rank + d];
+    r /= g[d];
+    inside = inside && coord >= 0 && coord < g[rank + d];
+    ix += coord * stride;
+    stride *= g[rank + d];
+  }
+  y[id] = inside ? x[ix] : value;
+}
