@@ -240,8 +240,10 @@ class GpuKernel final : public DelegateKernel {
     return absl::OkStatus();
   }
 
+  // Re-uploads the variables whose version moved since their last upload.
   absl::Status UploadVariables() {
     for (Versioned& v : versioned_) {
+      if (variables_->version(v.variable) == v.version) continue;
       v.version = variables_->version(v.variable);
       ATTUNE_RETURN_IF_ERROR(ClCheck(
           clEnqueueWriteBuffer(rt_->queue(), v.mem, CL_FALSE, 0, v.bytes,
