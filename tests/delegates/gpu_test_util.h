@@ -6,7 +6,9 @@
 // default any). Without an OpenCL device the tests fail with the
 // delegate's Unavailable message (scripts/setup installs pocl).
 
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 #include "delegates/gpu/gpu_delegate.h"
 #include "gtest/gtest.h"
@@ -17,6 +19,16 @@ inline absl::StatusOr<std::shared_ptr<Delegate>> SharedGpuDelegate() {
   static const auto* const delegate =
       new absl::StatusOr<std::shared_ptr<Delegate>>(CreateGpuDelegate());
   return *delegate;
+}
+
+// The project file `relative` ("models/...", "examples/..."): under
+// $ATTUNE_SOURCE_DIR when set (a copy of the tree on another machine, as
+// scripts/gpu_check sets it), else under the tree this binary was built from.
+inline std::string ProjectFile(const std::string& relative) {
+  const char* root = std::getenv("ATTUNE_SOURCE_DIR");
+  return std::string(root != nullptr && *root != '\0' ? root
+                                                      : ATTUNE_SOURCE_DIR) +
+         "/" + relative;
 }
 
 }  // namespace attune

@@ -139,8 +139,7 @@ void Batch(std::mt19937& rng, int64_t n, int classes, std::vector<float>& x,
 }
 
 std::string ReadSpec(const std::string& name) {
-  std::ifstream file(std::string(ATTUNE_SOURCE_DIR) + "/examples/specs/" +
-                     name);
+  std::ifstream file(ProjectFile("examples/specs/" + name));
   std::stringstream text;
   text << file.rdbuf();
   return text.str();
@@ -304,9 +303,8 @@ TEST(GpuTrainingTest, PartitionsAroundUnsupportedOps) {
 // with the reference within 1e-4 relative + 1e-4 absolute (gpu_delegate.h:
 // the per-op tolerance compounded over 52 convolutions).
 TEST(GpuTrainingTest, W4InferOnTheRealEmbedder) {
-  auto imported =
-      tflite::ImportTfliteFile(std::string(ATTUNE_SOURCE_DIR) +
-                               "/models/mobilenet_v2_035_96_embedder.tflite");
+  auto imported = tflite::ImportTfliteFile(
+      ProjectFile("models/mobilenet_v2_035_96_embedder.tflite"));
   ASSERT_TRUE(imported.ok()) << imported.status();
   tflite::HeadOptions head;
   head.spec_json = R"({"layers": [
