@@ -12,15 +12,16 @@ function(attune_module name)
   set(ATTUNE_MODULES ${ATTUNE_MODULES} ${name} CACHE INTERNAL "")
 endfunction()
 
-# attune_test(NAME SOURCES ... DEPS ...): a GoogleTest binary whose tests
-# are registered with CTest one by one.
+# attune_test(NAME SOURCES ... DEPS ... [LABELS ...] [ENVIRONMENT ...]): a
+# GoogleTest binary whose tests are registered with CTest one by one, each
+# with those labels and environment variables (VAR=value).
 function(attune_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;ENVIRONMENT" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock
                         GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     ATTUNE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}")
+    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "${ARG_ENVIRONMENT}")
 endfunction()

@@ -92,26 +92,30 @@ class GpuKernel final : public DelegateKernel {
                                    std::chrono::steady_clock::now() - start)
                                    .count();
     }
+    // Messages are built only on failure: Invoke allocates nothing itself.
     for (const Transfer& in : uploads_) {
-      ATTUNE_RETURN_IF_ERROR(ClCheck(
-          clEnqueueWriteBuffer(q, in.mem, CL_FALSE, 0, in.bytes,
-                               (*tensors_)[in.tensor].data, 0, nullptr,
-                               nullptr),
-          absl::StrCat("uploading \"", *(*tensors_)[in.tensor].name, "\"")));
+      const cl_int err = clEnqueueWriteBuffer(q, in.mem, CL_FALSE, 0, in.bytes,
+                                              (*tensors_)[in.tensor].data, 0,
+                                              nullptr, nullptr);
+      if (err != CL_SUCCESS) {
+        return ClCheck(err, absl::StrCat("uploading ", TensorName(in.tensor)));
+      }
     }
     for (const Enqueued& e : enqueued_) {
-      ATTUNE_RETURN_IF_ERROR(ClCheck(
-          clEnqueueNDRangeKernel(
-              q, e.kernel.get(), e.dims, nullptr, e.global.data(),
-              e.local[0] != 0 ? e.local.data() : nullptr, 0, nullptr, nullptr),
-          absl::StrCat("enqueueing kernel ", e.name)));
+      const cl_int err = clEnqueueNDRangeKernel(
+          q, e.kernel.get(), e.dims, nullptr, e.global.data(),
+          e.local[0] != 0 ? e.local.data() : nullptr, 0, nullptr, nullptr);
+      if (err != CL_SUCCESS) {
+        return ClCheck(err, absl::StrCat("enqueueing kernel ", e.name));
+      }
     }
     for (const Transfer& out : downloads_) {
-      ATTUNE_RETURN_IF_ERROR(ClCheck(
-          clEnqueueReadBuffer(q, out.mem, CL_FALSE, 0, out.bytes,
-                              (*tensors_)[out.tensor].data, 0, nullptr,
-                              nullptr),
-          absl::StrCat("reading \"", *(*tensors_)[out.tensor].name, "\"")));
+      const cl_int err = clEnqueueReadBuffer(q, out.mem, CL_FALSE, 0, out.bytes,
+                                             (*tensors_)[out.tensor].data, 0,
+                                             nullptr, nullptr);
+      if (err != CL_SUCCESS) {
+        return ClCheck(err, absl::StrCat("reading ", TensorName(out.tensor)));
+      }
     }
     ATTUNE_RETURN_IF_ERROR(ClCheck(clFinish(q), "running the partition"));
     stats_.invokes++;
@@ -141,6 +145,12 @@ class GpuKernel final : public DelegateKernel {
   };
 
   GpuKernel() = default;
+
+  std::string TensorName(int t) const {
+    const std::string* name = (*tensors_)[t].name;
+    return name == nullptr ? absl::StrCat("tensor #", t)
+                           : absl::StrCat("\"", *name, "\"");
+  }
 
   int Root(int t) const {
     auto it = alias_.find(t);

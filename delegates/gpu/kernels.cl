@@ -6,10 +6,12 @@
 
 // ---- GEMM and convolution as implicit GEMM -------------------------------
 // C[M, N] = clamp(A[M, K] * B[K, N] + bias[N], lo, hi), row-major.
-// A work-group of 16x16 items computes a 64x64 tile of C, each item a 4x4
-// block (rows ty + 16 i, columns tx + 16 j: neighbouring items touch
-// neighbouring columns, so loads and stores coalesce); K advances in slices
-// of 16 staged in local memory.
+// A work-group of 16x16 items computes a 64x64 tile of C; item (tx, ty)
+// owns the 4x4 block at rows 4 ty.., columns 4 tx... K advances in slices
+// of 16: the group stages a 64x16 slice of A (transposed) and a 16x64 slice
+// of B in local memory, then each item reads one float4 of each per k and
+// does 16 FMAs. Rows are padded by 4 floats: float4-aligned, and the
+// transposed stores of A hit distinct banks.
 // conv == 0: A is a plain matrix. conv == 1: A is the im2col matrix of an
 // NHWC image x, computed on the fly: row m = (b, oy, ox), column
 // k = (ky, kx, c); g = {H, W, C, OH, OW, KW, SH, SW, DH, DW, PT, PL}.
@@ -17,6 +19,7 @@
 #define TK 16
 #define WPT 4
 #define RTS 16  // TS / WPT
+#define LDS (TS + 4)
 
 inline float LoadA(__global const float* a, int m, int k, int M, int K,
                    int conv, __global const int* g) {
@@ -49,39 +52,40 @@ __kernel __attribute__((reqd_work_group_size(RTS, RTS, 1))) void gemm(
   const int n0 = get_group_id(0) * TS;
   const int m0 = get_group_id(1) * TS;
   const int tid = ty * RTS + tx;
-  __local float as[TK][TS + 1];
-  __local float bs[TK][TS + 1];
-  float acc[WPT][WPT];
-  for (int i = 0; i < WPT; ++i)
-    for (int j = 0; j < WPT; ++j) acc[i][j] = 0.0f;
+  __local float as[TK * LDS] __attribute__((aligned(16)));  // as[k][m]
+  __local float bs[TK * LDS] __attribute__((aligned(16)));  // bs[k][n]
+  float4 acc[WPT];
+  for (int i = 0; i < WPT; ++i) acc[i] = (float4)(0.0f);
   for (int k0 = 0; k0 < K; k0 += TK) {
     for (int l = 0; l < (TS * TK) / (RTS * RTS); ++l) {
       const int id = tid + l * RTS * RTS;
-      const int ar = id / TK, ac = id % TK;  // A tile: 64 rows x 16 cols
-      as[ac][ar] = LoadA(a, m0 + ar, k0 + ac, M, K, conv, g);
-      const int br = id / TS, bc = id % TS;  // B tile: 16 rows x 64 cols
+      const int ar = id / TK, ac = id % TK;  // A slice: 64 rows x 16 cols
+      as[ac * LDS + ar] = LoadA(a, m0 + ar, k0 + ac, M, K, conv, g);
+      const int br = id / TS, bc = id % TS;  // B slice: 16 rows x 64 cols
       const int gk = k0 + br, gn = n0 + bc;
-      bs[br][bc] = (gk < K && gn < N) ? bmat[(size_t)gk * N + gn] : 0.0f;
+      bs[br * LDS + bc] =
+          (gk < K && gn < N) ? bmat[(size_t)gk * N + gn] : 0.0f;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int k = 0; k < TK; ++k) {
-      float av[WPT], bv[WPT];
-      for (int i = 0; i < WPT; ++i) av[i] = as[k][ty + i * RTS];
-      for (int j = 0; j < WPT; ++j) bv[j] = bs[k][tx + j * RTS];
-      for (int i = 0; i < WPT; ++i)
-        for (int j = 0; j < WPT; ++j) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+      const float4 av = *(__local const float4*)(as + k * LDS + ty * WPT);
+      const float4 bv = *(__local const float4*)(bs + k * LDS + tx * WPT);
+      acc[0] = fma((float4)(av.s0), bv, acc[0]);
+      acc[1] = fma((float4)(av.s1), bv, acc[1]);
+      acc[2] = fma((float4)(av.s2), bv, acc[2]);
+      acc[3] = fma((float4)(av.s3), bv, acc[3]);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   for (int i = 0; i < WPT; ++i) {
-    const int m = m0 + ty + i * RTS;
+    const int m = m0 + ty * WPT + i;
     if (m >= M) continue;
+    const float v[4] = {acc[i].s0, acc[i].s1, acc[i].s2, acc[i].s3};
     for (int j = 0; j < WPT; ++j) {
-      const int n = n0 + tx + j * RTS;
+      const int n = n0 + tx * WPT + j;
       if (n >= N) continue;
-      float v = acc[i][j];
-      if (has_bias) v += bias[n];
-      c[(size_t)m * N + n] = fmin(fmax(v, lo), hi);
+      const float r = has_bias ? v[j] + bias[n] : v[j];
+      c[(size_t)m * N + n] = fmin(fmax(r, lo), hi);
     }
   }
 }
