@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "delegates/gpu/cl_runtime.h"
 #include "delegates/gpu/gpu_ops.h"
@@ -31,7 +32,9 @@ size_t FloatBytes(const Tensor& t) {
 //
 // Build (Create) lowers every node to kernel launches, gives each tensor
 // the launches touch a device buffer (reshape-like nodes alias their input's
-// buffer), uploads static and variable-backed operands, and creates one
+// buffer; intermediates reuse the buffers of intermediates whose last launch
+// has passed, which the in-order queue makes safe), uploads static and
+// variable-backed operands, and creates one
 // cl_kernel per launch with its arguments set once. Invoke copies the
 // partition's inputs to the device, re-uploads variables whose version
 // moved, enqueues the launches and reads the outputs back, then waits.
@@ -58,8 +61,19 @@ class GpuKernel final : public DelegateKernel {
     for (int t : partition.inputs) {
       ATTUNE_RETURN_IF_ERROR(k->BufferFor(view, t, last, true).status());
     }
-    for (const Launch& l : launches) {
-      ATTUNE_RETURN_IF_ERROR(k->AddLaunch(view, program, l, last));
+    // Intermediates (no static value, variable, partition input or output)
+    // share pooled buffers: each returns to the pool after its last launch.
+    for (int t : partition.outputs) k->pinned_.insert(k->Root(t));
+    for (size_t i = 0; i < launches.size(); ++i) {
+      for (const KernelArg& a : launches[i].args) {
+        if (a.kind == KernelArg::Kind::kTensor) {
+          k->last_use_[k->Root(a.tensor)] = static_cast<int>(i);
+        }
+      }
+    }
+    for (size_t i = 0; i < launches.size(); ++i) {
+      ATTUNE_RETURN_IF_ERROR(
+          k->AddLaunch(view, program, launches[i], last, static_cast<int>(i)));
     }
     for (int t : partition.outputs) {
       ATTUNE_ASSIGN_OR_RETURN(cl_mem mem, k->BufferFor(view, t, last, false));
@@ -169,6 +183,9 @@ class GpuKernel final : public DelegateKernel {
     const Tensor& tensor = view.tensor(root);
     const size_t bytes = FloatBytes(tensor);
     const int var = tensor.is_static ? -1 : view.VariableAt(root, last);
+    if (!input && !tensor.is_static && var < 0 && !pinned_.contains(root)) {
+      return PooledBuffer(root, bytes);
+    }
     const void* init = nullptr;
     if (tensor.is_static) {
       init = tensor.data;
@@ -187,9 +204,49 @@ class GpuKernel final : public DelegateKernel {
     return raw;
   }
 
+  // A buffer of at least `bytes` for intermediate `root`: the smallest free
+  // pooled one that fits, else a new one.
+  absl::StatusOr<cl_mem> PooledBuffer(int root, size_t bytes) {
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if (it->first >= bytes &&
+          (best == free_.end() || it->first < best->first)) {
+        best = it;
+      }
+    }
+    cl_mem raw = nullptr;
+    if (best != free_.end()) {
+      raw = best->second;
+      pooled_bytes_[root] = best->first;
+      free_.erase(best);
+    } else {
+      ATTUNE_ASSIGN_OR_RETURN(ClMem mem, rt_->NewBuffer(bytes));
+      raw = mem.get();
+      buffers_.push_back(std::move(mem));
+      pooled_bytes_[root] = bytes;
+    }
+    buffer_of_[root] = raw;
+    return raw;
+  }
+
+  // Returns the pooled buffers of intermediates last used by launch `index`.
+  void ReleaseAfter(const Launch& l, int index) {
+    for (const KernelArg& a : l.args) {
+      if (a.kind != KernelArg::Kind::kTensor) continue;
+      const int root = Root(a.tensor);
+      auto pooled = pooled_bytes_.find(root);
+      if (pooled == pooled_bytes_.end() || last_use_[root] != index) continue;
+      free_.push_back({pooled->second, buffer_of_[root]});
+      pooled_bytes_.erase(pooled);  // released once even if used twice
+    }
+  }
+
   absl::Status AddLaunch(const PlanView& view, cl_program program,
-                         const Launch& l, int last) {
-    if (l.global[0] == 0 || l.global[1] == 0) return absl::OkStatus();
+                         const Launch& l, int last, int index) {
+    if (l.global[0] == 0 || l.global[1] == 0) {
+      ReleaseAfter(l, index);
+      return absl::OkStatus();
+    }
     cl_int err = CL_SUCCESS;
     ClKernel kernel(clCreateKernel(program, l.kernel.c_str(), &err));
     ATTUNE_RETURN_IF_ERROR(
@@ -247,6 +304,7 @@ class GpuKernel final : public DelegateKernel {
       }
     }
     enqueued_.push_back(std::move(e));
+    ReleaseAfter(l, index);
     return absl::OkStatus();
   }
 
@@ -269,10 +327,16 @@ class GpuKernel final : public DelegateKernel {
   VariableStore* variables_ = nullptr;
   absl::flat_hash_map<int, int> alias_;         // tensor -> root tensor
   absl::flat_hash_map<int, cl_mem> buffer_of_;  // root tensor -> buffer
-  std::vector<ClMem> buffers_;                  // owns every buffer
-  std::vector<Transfer> uploads_;               // partition inputs
-  std::vector<Versioned> versioned_;            // variable-backed operands
-  std::vector<Transfer> downloads_;             // partition outputs
+  absl::flat_hash_set<int> pinned_;         // roots of the partition's outputs
+  absl::flat_hash_map<int, int> last_use_;  // root -> last launch using it
+  // Intermediates holding a pooled buffer (root -> its capacity), and the
+  // free pooled buffers (capacity, buffer); both only during Create.
+  absl::flat_hash_map<int, size_t> pooled_bytes_;
+  std::vector<std::pair<size_t, cl_mem>> free_;
+  std::vector<ClMem> buffers_;        // owns every buffer
+  std::vector<Transfer> uploads_;     // partition inputs
+  std::vector<Versioned> versioned_;  // variable-backed operands
+  std::vector<Transfer> downloads_;   // partition outputs
   std::vector<Enqueued> enqueued_;
   bool setup_ = false;
   DelegateKernelStats stats_;

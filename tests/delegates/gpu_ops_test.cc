@@ -8,6 +8,7 @@
 // recorded as the property "max_tolerance_used".
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -380,6 +381,24 @@ TEST_F(GpuOpsTest, RefusalsNameTheReasonAndFallBack) {
   }
 }
 
+// Any delegate that is not the GPU delegate.
+class OtherDelegate final : public Delegate {
+ public:
+  absl::string_view name() const override { return "other"; }
+  absl::Status Supports(const PlanView&, int) const override {
+    return absl::UnimplementedError("nothing");
+  }
+  absl::StatusOr<std::unique_ptr<DelegateKernel>> Build(
+      const PlanView&, const Partition&) override {
+    return absl::UnimplementedError("nothing");
+  }
+};
+
+const Delegate& NotAGpuDelegate() {
+  static const OtherDelegate* const other = new OtherDelegate();
+  return *other;
+}
+
 TEST(GpuDelegateTest, DeviceKindParsingAndDescription) {
   EXPECT_EQ(*ParseGpuDeviceKind("gpu"), GpuDeviceKind::kGpu);
   EXPECT_EQ(*ParseGpuDeviceKind("cpu"), GpuDeviceKind::kCpu);
@@ -392,6 +411,30 @@ TEST(GpuDelegateTest, DeviceKindParsingAndDescription) {
   EXPECT_EQ(gpu->name(), "gpu");
   EXPECT_FALSE(GpuDeviceDescription(*gpu).empty());
   RecordProperty("device", GpuDeviceDescription(*gpu));
+}
+
+// GpuDelegateOptions::device overrides ATTUNE_OPENCL_DEVICE; a bad value of
+// the variable is InvalidArgument naming it when no option is given.
+TEST(GpuDelegateTest, OptionOverridesTheEnvironment) {
+  const char* saved = std::getenv("ATTUNE_OPENCL_DEVICE");
+  const std::string previous = saved != nullptr ? saved : "";
+  setenv("ATTUNE_OPENCL_DEVICE", "tpu", 1);
+  auto from_env = CreateGpuDelegate();
+  GpuDelegateOptions options;
+  options.device = GpuDeviceKind::kAny;
+  auto from_option = CreateGpuDelegate(options);
+  if (saved != nullptr) {
+    setenv("ATTUNE_OPENCL_DEVICE", previous.c_str(), 1);
+  } else {
+    unsetenv("ATTUNE_OPENCL_DEVICE");
+  }
+  ASSERT_FALSE(from_env.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(from_env.status()));
+  EXPECT_NE(from_env.status().message().find("ATTUNE_OPENCL_DEVICE"),
+            std::string::npos);
+  ASSERT_TRUE(from_option.ok()) << from_option.status();
+  EXPECT_FALSE(GpuDeviceDescription(**from_option).empty());
+  EXPECT_EQ(GpuDeviceDescription(NotAGpuDelegate()), "");
 }
 
 }  // namespace
