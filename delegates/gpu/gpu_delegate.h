@@ -30,7 +30,9 @@
 // 1e-5 * sqrt(K) for a reduction of K terms (GEMM, convolutions, pooling,
 // mean: another summation order and FMA), 1e-5 relative plus 1e-6 for the
 // elementwise ops and softmax (OpenCL's exp, tanh and expm1 are within a few
-// ulp of the C library's).
+// ulp of the C library's). On pocl the ops used at most 1% of it (0.4% for
+// convolutions, 1% for the unary ops); W4 infer on the imported embedder
+// (52 convolutions) differs by at most 1.6e-6 in the logits.
 //
 // Thread-safety: a delegate may be shared by interpreters used from one
 // thread at a time (one command queue); its kernels belong to one plan each.

@@ -21,8 +21,8 @@
 #define RTS 16  // TS / WPT
 #define LDS (TS + 4)
 
-inline float LoadA(__global const float* a, int m, int k, int M, int K,
-                   int conv, __global const int* g) {
+float LoadA(__global const float* a, int m, int k, int M, int K,
+            int conv, __global const int* g) {
   if (m >= M || k >= K) return 0.0f;
   if (!conv) return a[(size_t)m * K + k];
   const int H = g[0], W = g[1], C = g[2], OH = g[3], OW = g[4], KW = g[5];
@@ -184,7 +184,7 @@ __kernel void mean_hw(__global const float* x, __global float* y, const int B,
 #define OP_MIN 5
 #define OP_SQDIFF 6
 
-inline float Binary(int op, float a, float b) {
+float Binary(int op, float a, float b) {
   switch (op) {
     case OP_ADD: return a + b;
     case OP_SUB: return a - b;
