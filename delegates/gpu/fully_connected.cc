@@ -24,8 +24,12 @@ absl::Status CheckFullyConnected(const PlanView& view, int step) {
 // conv geometry `g` empty: a is a plain matrix.
 Launch GemmLaunch(int a, int w, int bias, int y, int64_t m, int64_t n,
                   int64_t k, float lo, float hi, std::vector<int32_t> g) {
+  // kernels.cl: gemm (64x64 tiles) everywhere; gemm_large (128x128 tiles,
+  // 8x8 outputs per work item) when both dims span several large tiles.
+  const bool large = m >= 512 && n >= 256;
+  const size_t tile = large ? 128 : 64;
   Launch l;
-  l.kernel = "gemm";
+  l.kernel = large ? "gemm_large" : "gemm";
   const bool conv = !g.empty();
   if (!conv) g = {0};
   l.args = {KernelArg::Int(m),
@@ -40,11 +44,11 @@ Launch GemmLaunch(int a, int w, int bias, int y, int64_t m, int64_t n,
             KernelArg::Float(hi),
             KernelArg::Int(conv ? 1 : 0),
             KernelArg::Geometry(std::move(g))};
-  constexpr size_t kTile = 64, kItems = 16;  // kernels.cl TS, RTS
+  constexpr size_t kItems = 16;  // kernels.cl RTS
   l.dims = 2;
   l.local = {kItems, kItems};
-  l.global = {(static_cast<size_t>(n) + kTile - 1) / kTile * kItems,
-              (static_cast<size_t>(m) + kTile - 1) / kTile * kItems};
+  l.global = {(static_cast<size_t>(n) + tile - 1) / tile * kItems,
+              (static_cast<size_t>(m) + tile - 1) / tile * kItems};
   return l;
 }
 

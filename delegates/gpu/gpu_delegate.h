@@ -6,7 +6,8 @@
 // a real GPU, or pocl's CPU device where there is none (CI).
 //
 // Ops: fully_connected (tiled GEMM: 64x64 tiles in local memory, 4x4
-// outputs per work item), conv2d (the same GEMM reading the im2col matrix
+// outputs per work item; 128x128 and 8x8 when both dims are large), conv2d
+// (the same GEMM reading the im2col matrix
 // on the fly), depthwise_conv2d (direct), each with bias and activation
 // none, relu or relu6; max_pool2d, avg_pool2d, mean over axes {1,2} of NHWC
 // (global average pooling); add, sub, mul, div (with those activations),

@@ -6,23 +6,22 @@
 
 // ---- GEMM and convolution as implicit GEMM -------------------------------
 // C[M, N] = clamp(A[M, K] * B[K, N] + bias[N], lo, hi), row-major.
-// A work-group of 16x16 items computes a 64x64 tile of C; item (tx, ty)
-// owns the 4x4 block at rows 4 ty.., columns 4 tx... K advances in slices
-// of 16: the group stages a 64x16 slice of A (transposed) and a 16x64 slice
-// of B in local memory, then each item reads one float4 of each per k and
-// does 16 FMAs. Rows are padded by 4 floats: float4-aligned, and the
-// transposed stores of A hit distinct banks.
+// A work-group of 16x16 items computes a TS x TS tile of C; item (tx, ty)
+// owns the WPT x WPT block at rows WPT ty.., columns WPT tx... K advances in
+// slices of 16: the group stages a TS x 16 slice of A (transposed) and a
+// 16 x TS slice of B in local memory, then per k each item reads its WPT
+// values of each as float4s and does WPT^2 FMAs. Rows are padded by 4
+// floats: float4-aligned, and the transposed stores of A spread over banks.
+// Two sizes: gemm (TS 64, WPT 4) and gemm_large (TS 128, WPT 8: 4x the
+// FMAs per local load, for matrices with many tiles both ways).
 // conv == 0: A is a plain matrix. conv == 1: A is the im2col matrix of an
 // NHWC image x, computed on the fly: row m = (b, oy, ox), column
 // k = (ky, kx, c); g = {H, W, C, OH, OW, KW, SH, SW, DH, DW, PT, PL}.
-#define TS 64
 #define TK 16
-#define WPT 4
-#define RTS 16  // TS / WPT
-#define LDS (TS + 4)
+#define RTS 16  // work-group side
 
-float LoadA(__global const float* a, int m, int k, int M, int K,
-            int conv, __global const int* g) {
+float LoadA(__global const float* a, int m, int k, int M, int K, int conv,
+            __global const int* g) {
   if (m >= M || k >= K) return 0.0f;
   if (!conv) return a[(size_t)m * K + k];
   const int H = g[0], W = g[1], C = g[2], OH = g[3], OW = g[4], KW = g[5];
@@ -42,53 +41,70 @@ float LoadA(__global const float* a, int m, int k, int M, int K,
   return a[(((size_t)b * H + iy) * W + ix) * C + c];
 }
 
-__kernel __attribute__((reqd_work_group_size(RTS, RTS, 1))) void gemm(
-    const int M, const int N, const int K, __global const float* a,
-    __global const float* bmat, __global const float* bias,
-    const int has_bias, __global float* c, const float lo, const float hi,
-    const int conv, __global const int* g) {
-  const int tx = get_local_id(0);
-  const int ty = get_local_id(1);
-  const int n0 = get_group_id(0) * TS;
-  const int m0 = get_group_id(1) * TS;
-  const int tid = ty * RTS + tx;
-  __local float as[TK * LDS] __attribute__((aligned(16)));  // as[k][m]
-  __local float bs[TK * LDS] __attribute__((aligned(16)));  // bs[k][n]
-  float4 acc[WPT];
-  for (int i = 0; i < WPT; ++i) acc[i] = (float4)(0.0f);
-  for (int k0 = 0; k0 < K; k0 += TK) {
-    for (int l = 0; l < (TS * TK) / (RTS * RTS); ++l) {
-      const int id = tid + l * RTS * RTS;
-      const int ar = id / TK, ac = id % TK;  // A slice: 64 rows x 16 cols
-      as[ac * LDS + ar] = LoadA(a, m0 + ar, k0 + ac, M, K, conv, g);
-      const int br = id / TS, bc = id % TS;  // B slice: 16 rows x 64 cols
-      const int gk = k0 + br, gn = n0 + bc;
-      bs[br * LDS + bc] =
-          (gk < K && gn < N) ? bmat[(size_t)gk * N + gn] : 0.0f;
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int k = 0; k < TK; ++k) {
-      const float4 av = *(__local const float4*)(as + k * LDS + ty * WPT);
-      const float4 bv = *(__local const float4*)(bs + k * LDS + tx * WPT);
-      acc[0] = fma((float4)(av.s0), bv, acc[0]);
-      acc[1] = fma((float4)(av.s1), bv, acc[1]);
-      acc[2] = fma((float4)(av.s2), bv, acc[2]);
-      acc[3] = fma((float4)(av.s3), bv, acc[3]);
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
+#define GEMM_KERNEL(NAME, TS, WPT)                                            \
+  __kernel __attribute__((reqd_work_group_size(RTS, RTS, 1))) void NAME(      \
+      const int M, const int N, const int K, __global const float* a,         \
+      __global const float* bmat, __global const float* bias,                 \
+      const int has_bias, __global float* c, const float lo, const float hi,  \
+      const int conv, __global const int* g) {                                \
+    const int lds = TS + 4;                                                   \
+    const int tx = get_local_id(0);                                           \
+    const int ty = get_local_id(1);                                           \
+    const int n0 = get_group_id(0) * TS;                                      \
+    const int m0 = get_group_id(1) * TS;                                      \
+    const int tid = ty * RTS + tx;                                            \
+    __local float as[TK * (TS + 4)] __attribute__((aligned(16)));             \
+    __local float bs[TK * (TS + 4)] __attribute__((aligned(16)));             \
+    float4 acc[WPT][WPT / 4];                                                 \
+    for (int i = 0; i < WPT; ++i)                                             \
+      for (int q = 0; q < WPT / 4; ++q) acc[i][q] = (float4)(0.0f);           \
+    for (int k0 = 0; k0 < K; k0 += TK) {                                      \
+      for (int l = 0; l < (TS * TK) / (RTS * RTS); ++l) {                     \
+        const int id = tid + l * RTS * RTS;                                   \
+        const int ar = id / TK, ac = id % TK;                                 \
+        as[ac * lds + ar] = LoadA(a, m0 + ar, k0 + ac, M, K, conv, g);        \
+        const int br = id / TS, bc = id % TS;                                 \
+        const int gk = k0 + br, gn = n0 + bc;                                 \
+        bs[br * lds + bc] =                                                   \
+            (gk < K && gn < N) ? bmat[(size_t)gk * N + gn] : 0.0f;            \
+      }                                                                       \
+      barrier(CLK_LOCAL_MEM_FENCE);                                           \
+      for (int k = 0; k < TK; ++k) {                                          \
+        float av[WPT];                                                        \
+        float4 bv[WPT / 4];                                                   \
+        for (int q = 0; q < WPT / 4; ++q) {                                   \
+          const float4 t =                                                    \
+              *(__local const float4*)(as + k * lds + ty * WPT + 4 * q);      \
+          av[4 * q] = t.s0;                                                   \
+          av[4 * q + 1] = t.s1;                                               \
+          av[4 * q + 2] = t.s2;                                               \
+          av[4 * q + 3] = t.s3;                                               \
+          bv[q] = *(__local const float4*)(bs + k * lds + tx * WPT + 4 * q);  \
+        }                                                                     \
+        for (int i = 0; i < WPT; ++i)                                         \
+          for (int q = 0; q < WPT / 4; ++q)                                   \
+            acc[i][q] = fma((float4)(av[i]), bv[q], acc[i][q]);               \
+      }                                                                       \
+      barrier(CLK_LOCAL_MEM_FENCE);                                           \
+    }                                                                         \
+    for (int i = 0; i < WPT; ++i) {                                           \
+      const int m = m0 + ty * WPT + i;                                        \
+      if (m >= M) continue;                                                   \
+      for (int q = 0; q < WPT / 4; ++q) {                                     \
+        const float v[4] = {acc[i][q].s0, acc[i][q].s1, acc[i][q].s2,         \
+                            acc[i][q].s3};                                    \
+        for (int j = 0; j < 4; ++j) {                                         \
+          const int n = n0 + tx * WPT + 4 * q + j;                            \
+          if (n >= N) continue;                                               \
+          const float r = has_bias ? v[j] + bias[n] : v[j];                   \
+          c[(size_t)m * N + n] = fmin(fmax(r, lo), hi);                       \
+        }                                                                     \
+      }                                                                       \
+    }                                                                         \
   }
-  for (int i = 0; i < WPT; ++i) {
-    const int m = m0 + ty * WPT + i;
-    if (m >= M) continue;
-    const float v[4] = {acc[i].s0, acc[i].s1, acc[i].s2, acc[i].s3};
-    for (int j = 0; j < WPT; ++j) {
-      const int n = n0 + tx * WPT + j;
-      if (n >= N) continue;
-      const float r = has_bias ? v[j] + bias[n] : v[j];
-      c[(size_t)m * N + n] = fmin(fmax(r, lo), hi);
-    }
-  }
-}
+
+GEMM_KERNEL(gemm, 64, 4)
+GEMM_KERNEL(gemm_large, 128, 8)
 
 // ---- depthwise convolution (direct) -------------------------------------
 // One item per output element y[b, oy, ox, ch], ch = c * MULT + j reads

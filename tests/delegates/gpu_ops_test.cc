@@ -197,6 +197,22 @@ TEST_F(GpuOpsTest, PointwiseConvIsAPlainGemm) {
   ExpectParity(c);
 }
 
+// m >= 512 and n >= 256 take gemm_large (128x128 tiles), ragged edges
+// included; conv2d too.
+TEST_F(GpuOpsTest, LargeTilesForBigMatrices) {
+  Rng rng(13);
+  Case fc = OneOp(rng, OpCode::kFullyConnected, {520, 33}, {{33, 260}, {260}},
+                  Attributes().SetString("activation", "relu"), false,
+                  "fully_connected 520x33x260");
+  fc.terms = 33;
+  ExpectParity(fc);
+  Case conv = OneOp(rng, OpCode::kConv2d, {1, 24, 23, 3}, {{3, 3, 3, 257}},
+                    Attributes().SetString("padding", "same"), true,
+                    "conv2d 3x3 to 257 channels");
+  conv.terms = 27;
+  ExpectParity(conv);
+}
+
 TEST_F(GpuOpsTest, Pooling) {
   Rng rng(3);
   for (int i = 0; i < 8; ++i) {
