@@ -11,8 +11,7 @@ namespace gpu {
 
 absl::Status CheckConv2d(const PlanView& view, int step) {
   const Node& node = view.node(step);
-  float lo, hi;
-  ATTUNE_RETURN_IF_ERROR(Clamp(node.attrs, lo, hi));
+  ATTUNE_RETURN_IF_ERROR(GetActivation(node.attrs).status());
   const Tensor& x = view.tensor(node.inputs[0]);
   const Tensor& f = view.tensor(node.inputs[1]);
   const Tensor& y = view.tensor(node.outputs[0]);
@@ -29,8 +28,7 @@ absl::Status CheckConv2d(const PlanView& view, int step) {
 
 absl::StatusOr<Lowered> LowerConv2d(const Node& node,
                                     const std::vector<Tensor>& t) {
-  float lo, hi;
-  ATTUNE_RETURN_IF_ERROR(Clamp(node.attrs, lo, hi));
+  ATTUNE_ASSIGN_OR_RETURN(Activation act, GetActivation(node.attrs));
   const Tensor& x = t[node.inputs[0]];
   const Tensor& f = t[node.inputs[1]];
   const Tensor& y = t[node.outputs[0]];
@@ -45,12 +43,14 @@ absl::StatusOr<Lowered> LowerConv2d(const Node& node,
                               w.kh,          w.kw,          w.sh,
                               w.sw,          w.dh,          w.dw,
                               w.top,         w.left,        i32(f.dim(3))};
-    out.launches.push_back(Launch1d(
-        "depthwise_conv2d", y.num_elements(),
-        {KernelArg::Tensor(node.inputs[0]), KernelArg::Tensor(node.inputs[1]),
-         KernelArg::Tensor(bias), KernelArg::Int(bias >= 0),
-         KernelArg::Tensor(node.outputs[0]), KernelArg::Float(lo),
-         KernelArg::Float(hi), KernelArg::Geometry(std::move(g))}));
+    std::vector<KernelArg> args = {
+        KernelArg::Tensor(node.inputs[0]), KernelArg::Tensor(node.inputs[1]),
+        KernelArg::Tensor(bias), KernelArg::Int(bias >= 0),
+        KernelArg::Tensor(node.outputs[0])};
+    AddActivationArgs(act, args);
+    args.push_back(KernelArg::Geometry(std::move(g)));
+    out.launches.push_back(
+        Launch1d("depthwise_conv2d", y.num_elements(), std::move(args)));
     return out;
   }
   const int64_t m = y.dim(0) * y.dim(1) * y.dim(2);
@@ -65,7 +65,7 @@ absl::StatusOr<Lowered> LowerConv2d(const Node& node,
          w.dh,          w.dw,          w.top,         w.left};
   }
   out.launches.push_back(GemmLaunch(node.inputs[0], node.inputs[1], bias,
-                                    node.outputs[0], m, f.dim(3), k, lo, hi,
+                                    node.outputs[0], m, f.dim(3), k, act,
                                     std::move(g)));
   return out;
 }

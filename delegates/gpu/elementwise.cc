@@ -1,4 +1,4 @@
-// add, sub, mul, div (with a relu/relu6 activation as the output clamp),
+// add, sub, mul, div (with their fused activation),
 // maximum, minimum, squared_difference -> the binary kernel, which
 // broadcasts numpy-style with strides settled at Build (shapes are static
 // per plan); relu ... exp -> the unary kernel; softmax over the last axis
@@ -102,8 +102,7 @@ absl::Status CheckElementwise(const PlanView& view, int step) {
         !BroadcastStrides(view.tensor(node.inputs[1]), y, strides)) {
       return Refuse("inputs do not broadcast to the output");
     }
-    float lo, hi;
-    if (HasActivation(node.op)) return Clamp(node.attrs, lo, hi);
+    if (HasActivation(node.op)) return GetActivation(node.attrs).status();
     return absl::OkStatus();
   }
   if (node.op != OpCode::kSoftmax) return absl::OkStatus();
@@ -121,9 +120,9 @@ absl::StatusOr<Lowered> LowerElementwise(const Node& node,
   const Tensor& y = t[node.outputs[0]];
   Lowered out;
   if (const int code = BinaryCode(node.op); code >= 0) {
-    float lo = -kInf, hi = kInf;
+    Activation act;
     if (HasActivation(node.op)) {
-      ATTUNE_RETURN_IF_ERROR(Clamp(node.attrs, lo, hi));
+      ATTUNE_ASSIGN_OR_RETURN(act, GetActivation(node.attrs));
     }
     const Tensor& b = t[node.inputs[1]];
     int rank = 0;
@@ -139,13 +138,16 @@ absl::StatusOr<Lowered> LowerElementwise(const Node& node,
       g.insert(g.end(), sa.begin(), sa.end());
       g.insert(g.end(), sb.begin(), sb.end());
     }
-    out.launches.push_back(Launch1d(
-        "binary", y.num_elements(),
-        {KernelArg::Tensor(node.inputs[0]), KernelArg::Tensor(node.inputs[1]),
-         KernelArg::Tensor(node.outputs[0]), KernelArg::Int(y.num_elements()),
-         KernelArg::Int(code), KernelArg::Int(rank),
-         KernelArg::Geometry(std::move(g)), KernelArg::Float(lo),
-         KernelArg::Float(hi)}));
+    std::vector<KernelArg> args = {KernelArg::Tensor(node.inputs[0]),
+                                   KernelArg::Tensor(node.inputs[1]),
+                                   KernelArg::Tensor(node.outputs[0]),
+                                   KernelArg::Int(y.num_elements()),
+                                   KernelArg::Int(code),
+                                   KernelArg::Int(rank),
+                                   KernelArg::Geometry(std::move(g))};
+    AddActivationArgs(act, args);
+    out.launches.push_back(
+        Launch1d("binary", y.num_elements(), std::move(args)));
     return out;
   }
   if (node.op == OpCode::kSoftmax) {

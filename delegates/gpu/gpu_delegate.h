@@ -6,25 +6,26 @@
 // a real GPU, or pocl's CPU device where there is none (CI).
 //
 // Ops: fully_connected (tiled GEMM: 64x64 tiles in local memory, 4x4
-// outputs per work item; 128x128 and 8x8 when both dims are large), conv2d
-// (the same GEMM reading the im2col matrix
-// on the fly), depthwise_conv2d (direct), each with bias and activation
-// none, relu or relu6; max_pool2d, avg_pool2d, mean over axes {1,2} of NHWC
-// (global average pooling); add, sub, mul, div (with those activations),
-// maximum, minimum, squared_difference, all with numpy broadcasting;
-// relu, relu6, leaky_relu, elu, sigmoid, tanh, hard_swish, abs, neg,
-// square, sqrt, exp; softmax over the last axis; reshape, squeeze,
-// expand_dims (no copy: the output aliases the input's device buffer) and
-// pad (constant, static paddings). Everything else is refused with a
-// one-line reason and runs on the reference kernels.
+// outputs per work item; 128x128 and 8x8 when both dims are large),
+// conv2d (the same GEMM reading the im2col matrix on the fly) and
+// depthwise_conv2d (direct), each with bias and a fused activation (none,
+// relu, relu6, sigmoid, tanh); max_pool2d, avg_pool2d, mean over axes {1,2}
+// of NHWC (global average pooling); add, sub, mul, div (with those
+// activations), maximum, minimum, squared_difference, all with numpy
+// broadcasting; relu, relu6, leaky_relu, elu, sigmoid, tanh, hard_swish,
+// abs, neg, square, sqrt, exp; softmax over the last axis; reshape,
+// squeeze, expand_dims (no copy: the output aliases the input's device
+// buffer) and pad (constant, static paddings). Everything else is refused
+// with a one-line reason and runs on the reference kernels.
 //
-// Memory: each partition gets a device buffer per tensor it touches at
-// Build (none at Invoke). Constants and folded values are uploaded once;
-// a variable-backed operand is uploaded at Build and again only when its
-// variable's version has moved (counted as a re-pack in
-// DelegateKernelStats). At Invoke the partition's inputs are copied host to
-// device, the kernels run on one in-order queue, and the outputs are
-// copied back before Invoke returns; intermediates stay on the device.
+// Memory: each partition gets its device buffers at Build (none at Invoke);
+// intermediates share pooled buffers by lifetime. Constants and folded
+// values are uploaded once per partition; a variable-backed operand is
+// uploaded at Build and again only when its variable's version has moved
+// (counted as a re-pack in DelegateKernelStats). At Invoke the partition's
+// inputs are copied host to device, the kernels run on one in-order queue,
+// and the outputs are copied back before Invoke returns; intermediates stay
+// on the device.
 //
 // Tolerance against the reference kernels (float32, no fast-math; measured
 // on pocl, tests/delegates/gpu_ops_test.cc): |gpu - ref| <= 1e-4 * |ref| +

@@ -151,17 +151,28 @@ absl::Status Refuse(absl::string_view why) {
   return absl::UnimplementedError(why);
 }
 
-absl::Status Clamp(const Attributes& attrs, float& lo, float& hi) {
-  absl::StatusOr<std::string> act = attrs.GetStringOr("activation", "none");
-  if (!act.ok()) return act.status();
-  lo = -kInf;
-  hi = kInf;
-  if (*act == "none") return absl::OkStatus();
-  lo = 0.0f;
-  if (*act == "relu") return absl::OkStatus();
-  hi = 6.0f;
-  if (*act == "relu6") return absl::OkStatus();
-  return Refuse(absl::StrCat("fused activation ", *act));
+absl::StatusOr<Activation> GetActivation(const Attributes& attrs) {
+  ATTUNE_ASSIGN_OR_RETURN(std::string name,
+                          attrs.GetStringOr("activation", "none"));
+  Activation act;
+  if (name == "none") return act;
+  if (name == "relu" || name == "relu6") {
+    act.lo = 0.0f;
+    if (name == "relu6") act.hi = 6.0f;
+    return act;
+  }
+  if (name == "sigmoid" || name == "tanh") {
+    act.code = name == "sigmoid" ? 1 : 2;
+    return act;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown fused activation \"", name, "\""));
+}
+
+void AddActivationArgs(const Activation& act, std::vector<KernelArg>& args) {
+  args.push_back(KernelArg::Int(act.code));
+  args.push_back(KernelArg::Float(act.lo));
+  args.push_back(KernelArg::Float(act.hi));
 }
 
 bool HasInput(const Node& node, int index) {

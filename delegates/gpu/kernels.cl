@@ -5,7 +5,7 @@
 // laid out as the host side (gpu_ops.cc) documents per kernel.
 
 // ---- GEMM and convolution as implicit GEMM -------------------------------
-// C[M, N] = clamp(A[M, K] * B[K, N] + bias[N], lo, hi), row-major.
+// C[M, N] = act(A[M, K] * B[K, N] + bias[N]), row-major (Activate).
 // A work-group of 16x16 items computes a TS x TS tile of C; item (tx, ty)
 // owns the WPT x WPT block at rows WPT ty.., columns WPT tx... K advances in
 // slices of 16: the group stages a TS x 16 slice of A (transposed) and a
@@ -19,6 +19,14 @@
 // k = (ky, kx, c); g = {H, W, C, OH, OW, KW, SH, SW, DH, DW, PT, PL}.
 #define TK 16
 #define RTS 16  // work-group side
+
+// The fused activation of dense, convolution and binary ops: act 0 clamps
+// to [lo, hi] (none, relu, relu6), 1 is sigmoid, 2 tanh.
+float Activate(float v, int act, float lo, float hi) {
+  if (act == 1) return 1.0f / (1.0f + exp(-v));
+  if (act == 2) return tanh(v);
+  return fmin(fmax(v, lo), hi);
+}
 
 float LoadA(__global const float* a, int m, int k, int M, int K, int conv,
             __global const int* g) {
@@ -45,8 +53,8 @@ float LoadA(__global const float* a, int m, int k, int M, int K, int conv,
   __kernel __attribute__((reqd_work_group_size(RTS, RTS, 1))) void NAME(      \
       const int M, const int N, const int K, __global const float* a,         \
       __global const float* bmat, __global const float* bias,                 \
-      const int has_bias, __global float* c, const float lo, const float hi,  \
-      const int conv, __global const int* g) {                                \
+      const int has_bias, __global float* c, const int act, const float lo,   \
+      const float hi, const int conv, __global const int* g) {                \
     const int lds = TS + 4;                                                   \
     const int tx = get_local_id(0);                                           \
     const int ty = get_local_id(1);                                           \
@@ -97,7 +105,7 @@ float LoadA(__global const float* a, int m, int k, int M, int K, int conv,
           const int n = n0 + tx * WPT + 4 * q + j;                            \
           if (n >= N) continue;                                               \
           const float r = has_bias ? v[j] + bias[n] : v[j];                   \
-          c[(size_t)m * N + n] = fmin(fmax(r, lo), hi);                       \
+          c[(size_t)m * N + n] = Activate(r, act, lo, hi);                    \
         }                                                                     \
       }                                                                       \
     }                                                                         \
@@ -113,8 +121,9 @@ GEMM_KERNEL(gemm_large, 128, 8)
 __kernel void depthwise_conv2d(__global const float* x,
                                __global const float* f,
                                __global const float* bias, const int has_bias,
-                               __global float* y, const float lo,
-                               const float hi, __global const int* g) {
+                               __global float* y, const int act,
+                               const float lo, const float hi,
+                               __global const int* g) {
   const int H = g[1], W = g[2], C = g[3], OH = g[4], OW = g[5], KH = g[6],
             KW = g[7], MULT = g[14];
   const int CM = C * MULT;
@@ -140,7 +149,7 @@ __kernel void depthwise_conv2d(__global const float* x,
     }
   }
   if (has_bias) acc += bias[ch];
-  y[id] = fmin(fmax(acc, lo), hi);
+  y[id] = Activate(acc, act, lo, hi);
 }
 
 // ---- pooling --------------------------------------------------------------
@@ -212,13 +221,13 @@ float Binary(int op, float a, float b) {
   }
 }
 
-// y[i] = clamp(op(a[ia], b[ib]), lo, hi) with numpy broadcasting: rank == 0
+// y[i] = act(op(a[ia], b[ib])) with numpy broadcasting: rank == 0
 // means a, b and y have one shape; otherwise g = {dims[rank] of y,
 // strides of a[rank], strides of b[rank]} (stride 0 along broadcast dims).
 __kernel void binary(__global const float* a, __global const float* b,
                      __global float* y, const int n, const int op,
-                     const int rank, __global const int* g, const float lo,
-                     const float hi) {
+                     const int rank, __global const int* g, const int act,
+                     const float lo, const float hi) {
   const int id = get_global_id(0);
   if (id >= n) return;
   int ia = id, ib = id;
@@ -233,7 +242,7 @@ __kernel void binary(__global const float* a, __global const float* b,
       ib += coord * g[2 * rank + d];
     }
   }
-  y[id] = fmin(fmax(Binary(op, a[ia], b[ib]), lo), hi);
+  y[id] = Activate(Binary(op, a[ia], b[ib]), act, lo, hi);
 }
 
 #define U_RELU 0

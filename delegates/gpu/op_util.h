@@ -27,9 +27,17 @@ inline constexpr size_t kGroup1d = 64;
 
 // Unimplemented(why): the refusal reason `attune info` shows.
 absl::Status Refuse(absl::string_view why);
-// Output clamp [lo, hi] of the "activation" attribute (none, relu, relu6);
-// Unimplemented for the others.
-absl::Status Clamp(const Attributes& attrs, float& lo, float& hi);
+// The "activation" attribute (none, relu, relu6, sigmoid, tanh) as
+// kernels.cl's Activate arguments: code 0 clamps to [lo, hi], 1 is
+// sigmoid, 2 tanh. InvalidArgument for another name.
+struct Activation {
+  int32_t code = 0;
+  float lo = -kInf;
+  float hi = kInf;
+};
+absl::StatusOr<Activation> GetActivation(const Attributes& attrs);
+// Appends Activate's three kernel arguments.
+void AddActivationArgs(const Activation& act, std::vector<KernelArg>& args);
 // Ints from static input `index` when present, else attribute `attr`
 // (default `dflt`). Unimplemented when the input is computed at run time.
 absl::StatusOr<std::vector<int64_t>> StaticInts(
@@ -51,11 +59,11 @@ absl::StatusOr<Window> GetWindow(const Node& node, const Tensor& x,
                                  bool pool);
 
 // fully_connected.cc
-// The gemm launch y [m, n] = clamp(a [m, k] * w [k, n] + bias, lo, hi)
-// (bias -1: none). With conv geometry `g` (kernels.cl), a is the NHWC image
+// The gemm launch y [m, n] = act(a [m, k] * w [k, n] + bias) (bias -1:
+// none). With conv geometry `g` (kernels.cl), a is the NHWC image
 // whose im2col matrix the kernel reads on the fly.
 Launch GemmLaunch(int a, int w, int bias, int y, int64_t m, int64_t n,
-                  int64_t k, float lo, float hi, std::vector<int32_t> g);
+                  int64_t k, const Activation& act, std::vector<int32_t> g);
 absl::Status CheckFullyConnected(const PlanView& view, int step);
 absl::StatusOr<Lowered> LowerFullyConnected(const Node& node,
                                             const std::vector<Tensor>& t);

@@ -140,7 +140,7 @@ Case OneOp(Rng& rng, OpCode op, Shape x_shape, std::vector<Shape> operands,
   return c;
 }
 
-const char* const kActivations[] = {"none", "relu", "relu6"};
+const char* const kActivations[] = {"none", "relu", "relu6", "sigmoid", "tanh"};
 
 using GpuOpsTest = ToleranceUse;
 
@@ -155,7 +155,7 @@ TEST_F(GpuOpsTest, FullyConnected) {
     Shape x_shape = {m, k};
     if (i == 5) x_shape = {2, 3, k};  // leading dims flatten into m
     Case c = OneOp(rng, OpCode::kFullyConnected, x_shape, ops,
-                   Attributes().SetString("activation", kActivations[i % 3]),
+                   Attributes().SetString("activation", kActivations[i % 5]),
                    i % 3 == 1, "fully_connected " + std::to_string(i));
     c.terms = static_cast<double>(k);
     ExpectParity(c);
@@ -176,7 +176,7 @@ TEST_F(GpuOpsTest, Conv2dAndDepthwise) {
     attrs.SetInts("strides", {sh, sw})
         .SetInts("dilations", {dil, dil})
         .SetString("padding", same ? "same" : "valid")
-        .SetString("activation", kActivations[i % 3]);
+        .SetString("activation", kActivations[i % 5]);
     std::vector<Shape> ops = {{kh, kw, c, o}};
     if (i % 3 != 2) ops.push_back({depthwise ? c * o : o});
     Case cs = OneOp(
@@ -265,7 +265,7 @@ TEST_F(GpuOpsTest, BinaryWithBroadcasting) {
       Attributes attrs;
       if (op == OpCode::kAdd || op == OpCode::kSub || op == OpCode::kMul ||
           op == OpCode::kDiv) {
-        attrs.SetString("activation", kActivations[i % 3]);
+        attrs.SetString("activation", kActivations[i % 5]);
       }
       // div: a divisor in [0.5, 2] keeps quotients bounded.
       const bool div = op == OpCode::kDiv;
@@ -367,13 +367,13 @@ TEST_F(GpuOpsTest, ChainInOnePartition) {
 
 TEST_F(GpuOpsTest, RefusalsNameTheReasonAndFallBack) {
   Rng rng(8);
-  // gelu has no GPU kernel; fully_connected with a fused tanh is refused.
+  // gelu has no GPU kernel; softmax over a non-last axis is refused.
   ATTUNE_ASSERT_GPU(gpu);
-  for (bool fused : {true, false}) {
-    Case c = fused ? OneOp(rng, OpCode::kFullyConnected, {2, 3}, {{3, 4}},
-                           Attributes().SetString("activation", "tanh"), false,
-                           "fc tanh")
-                   : OneOp(rng, OpCode::kGelu, {2, 3}, {}, {}, false, "gelu");
+  for (bool softmax : {true, false}) {
+    Case c =
+        softmax ? OneOp(rng, OpCode::kSoftmax, {2, 3}, {},
+                        Attributes().SetInt("axis", 0), false, "softmax axis 0")
+                : OneOp(rng, OpCode::kGelu, {2, 3}, {}, {}, false, "gelu");
     InterpreterOptions options;
     options.delegates = {gpu};
     auto interpreter = Interpreter::Create(c.model, options);
@@ -382,7 +382,7 @@ TEST_F(GpuOpsTest, RefusalsNameTheReasonAndFallBack) {
     const DelegationReport& report = infer->plan().delegation_report();
     ASSERT_EQ(report.refused.size(), 1u);
     EXPECT_EQ(report.refused[0].delegate, "gpu");
-    EXPECT_NE(report.refused[0].reason.find(fused ? "tanh" : "gelu"),
+    EXPECT_NE(report.refused[0].reason.find(softmax ? "non-last" : "gelu"),
               std::string::npos)
         << report.refused[0].reason;
     EXPECT_TRUE(report.partitions.empty());
