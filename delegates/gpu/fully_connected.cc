@@ -30,7 +30,7 @@ Launch GemmLaunch(int a, int w, int bias, int y, int64_t m, int64_t n,
   Launch l;
   l.kernel = large ? "gemm_large" : "gemm";
   const bool conv = !g.empty();
-  if (!conv) g = {0};
+  if (!conv) g.assign(12, 0);  // the kernel reads the geometry either way
   l.args = {KernelArg::Int(m),         KernelArg::Int(n),
             KernelArg::Int(k),         KernelArg::Tensor(a),
             KernelArg::Tensor(w),      KernelArg::Tensor(bias),

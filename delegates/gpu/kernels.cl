@@ -16,7 +16,8 @@
 // FMAs per local load, for matrices with many tiles both ways).
 // conv == 0: A is a plain matrix. conv == 1: A is the im2col matrix of an
 // NHWC image x, computed on the fly: row m = (b, oy, ox), column
-// k = (ky, kx, c); g = {H, W, C, OH, OW, KW, SH, SW, DH, DW, PT, PL}.
+// k = (ky, kx, c); g = {H, W, C, OH, OW, KW, SH, SW, DH, DW, PT, PL} (12
+// entries, zeros for a plain matrix).
 #define TK 16
 #define RTS 16  // work-group side
 
@@ -26,27 +27,6 @@ float Activate(float v, int act, float lo, float hi) {
   if (act == 1) return 1.0f / (1.0f + exp(-v));
   if (act == 2) return tanh(v);
   return fmin(fmax(v, lo), hi);
-}
-
-float LoadA(__global const float* a, int m, int k, int M, int K, int conv,
-            __global const int* g) {
-  if (m >= M || k >= K) return 0.0f;
-  if (!conv) return a[(size_t)m * K + k];
-  const int H = g[0], W = g[1], C = g[2], OH = g[3], OW = g[4], KW = g[5];
-  const int ohw = OH * OW;
-  const int b = m / ohw;
-  const int r = m - b * ohw;
-  const int oy = r / OW;
-  const int ox = r - oy * OW;
-  const int kwc = KW * C;
-  const int ky = k / kwc;
-  const int r2 = k - ky * kwc;
-  const int kx = r2 / C;
-  const int c = r2 - kx * C;
-  const int iy = oy * g[6] - g[10] + ky * g[8];
-  const int ix = ox * g[7] - g[11] + kx * g[9];
-  if (iy < 0 || iy >= H || ix < 0 || ix >= W) return 0.0f;
-  return a[(((size_t)b * H + iy) * W + ix) * C + c];
 }
 
 #define GEMM_KERNEL(NAME, TS, WPT)                                            \
@@ -66,11 +46,53 @@ float LoadA(__global const float* a, int m, int k, int M, int K, int conv,
     float4 acc[WPT][WPT / 4];                                                 \
     for (int i = 0; i < WPT; ++i)                                             \
       for (int q = 0; q < WPT / 4; ++q) acc[i][q] = (float4)(0.0f);           \
+    /* This item stages A's rows ar0 + 16 l at column ac of each K slice;  \
+       their offsets (conv: b * H and the window's top-left corner; -1 past \
+       M) are computed once, the column's (ky, kx, c) once per slice. */    \
+    const int ac = tid % TK, ar0 = tid / TK;                                  \
+    const int H = g[0], W = g[1], C = g[2], kwc = g[5] * g[2];                \
+    int row[TS / 16], row_y[TS / 16], row_x[TS / 16];                         \
+    for (int l = 0; l < TS / 16; ++l) {                                       \
+      const int m = m0 + ar0 + 16 * l;                                        \
+      row[l] = -1;                                                            \
+      row_y[l] = row_x[l] = 0;                                                \
+      if (m >= M) continue;                                                   \
+      if (!conv) {                                                            \
+        row[l] = m * K;                                                       \
+        continue;                                                             \
+      }                                                                       \
+      const int ohw = g[3] * g[4];                                            \
+      const int b = m / ohw, r = m - b * ohw;                                 \
+      const int oy = r / g[4], ox = r - oy * g[4];                            \
+      row[l] = b * H;                                                         \
+      row_y[l] = oy * g[6] - g[10];                                           \
+      row_x[l] = ox * g[7] - g[11];                                           \
+    }                                                                         \
     for (int k0 = 0; k0 < K; k0 += TK) {                                      \
+      const int k = k0 + ac;                                                  \
+      int ky = 0, kx = 0, kc = k;                                             \
+      if (conv && k < K) {                                                    \
+        ky = k / kwc;                                                         \
+        kx = (k - ky * kwc) / C;                                              \
+        kc = k - ky * kwc - kx * C;                                           \
+      }                                                                       \
+      for (int l = 0; l < TS / 16; ++l) {                                     \
+        float v = 0.0f;                                                       \
+        if (row[l] >= 0 && k < K) {                                           \
+          if (!conv) {                                                        \
+            v = a[row[l] + k];                                                \
+          } else {                                                            \
+            const int iy = row_y[l] + ky * g[8];                              \
+            const int ix = row_x[l] + kx * g[9];                              \
+            if (iy >= 0 && iy < H && ix >= 0 && ix < W) {                     \
+              v = a[((row[l] + iy) * W + ix) * C + kc];                       \
+            }                                                                 \
+          }                                                                   \
+        }                                                                     \
+        as[ac * lds + ar0 + 16 * l] = v;                                      \
+      }                                                                       \
       for (int l = 0; l < (TS * TK) / (RTS * RTS); ++l) {                     \
         const int id = tid + l * RTS * RTS;                                   \
-        const int ar = id / TK, ac = id % TK;                                 \
-        as[ac * lds + ar] = LoadA(a, m0 + ar, k0 + ac, M, K, conv, g);        \
         const int br = id / TS, bc = id % TS;                                 \
         const int gk = k0 + br, gn = n0 + bc;                                 \
         bs[br * lds + bc] =                                                   \
