@@ -12,15 +12,28 @@ function(attune_module name)
   set(ATTUNE_MODULES ${ATTUNE_MODULES} ${name} CACHE INTERNAL "")
 endfunction()
 
-# attune_test(NAME SOURCES ... DEPS ...): a GoogleTest binary whose tests
-# are registered with CTest one by one.
+# attune_test(NAME SOURCES ... DEPS ... [LABELS ...] [ENVIRONMENT ...]): a
+# GoogleTest binary whose tests are registered with CTest one by one, each
+# with those labels and environment variables (VAR=value).
 function(attune_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;ENVIRONMENT" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock
                         GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     ATTUNE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}")
+  # Only non-empty properties: gtest_discover_tests drops empty values, which
+  # would shift the next property name into the previous one's value.
+  set(properties "")
+  if(ARG_LABELS)
+    list(APPEND properties LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_ENVIRONMENT)
+    list(APPEND properties ENVIRONMENT "${ARG_ENVIRONMENT}")
+  endif()
+  if(properties)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()

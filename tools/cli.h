@@ -53,14 +53,18 @@ struct RuntimeOptions {
   std::vector<std::string> delegates;
 };
 void AddRuntimeOptions(CLI::App* app, RuntimeOptions& options);
-// The requested delegates, in priority order. Unimplemented for "gpu" (not
-// built yet); the failure of creating "xnnpack" otherwise.
+// The requested delegates, in priority order; the failure of creating one
+// otherwise ("gpu": Unavailable without an OpenCL device; the device is
+// chosen by ATTUNE_OPENCL_DEVICE=gpu|cpu|any, default any).
 absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> MakeDelegates(
     const RuntimeOptions& options);
 
 // Prints "attune: warning: ..." to stderr for each delegate partition of
 // `runner`'s current plan that fell back to the reference kernels.
 void WarnDelegateFallbacks(const SignatureRunner& runner);
+
+// "xnnpack", or "gpu (DEVICE)" with the OpenCL device it runs on.
+std::string DelegateDescription(const Delegate& delegate);
 
 // --checkpoint DB (fit, run): restores the latest checkpoint of DB into
 // `interpreter` when DB exists and has one (printing a line on stdout);

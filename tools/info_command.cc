@@ -145,6 +145,14 @@ int RunInfo(const InfoArgs& args) {
     out["model"] = args.model;
     out["description"] = graph.description;
     out["threads"] = args.runtime.threads;
+    if (!delegates->empty()) {
+      Json list = Json::array();
+      for (const auto& d : *delegates) {
+        list.push_back({{"name", std::string(d->name())},
+                        {"description", DelegateDescription(*d)}});
+      }
+      out["delegates"] = std::move(list);
+    }
     Json sigs = Json::array();
     for (size_t i = 0; i < graph.signatures.size(); ++i) {
       const Signature& sig = graph.signatures[i];
@@ -219,6 +227,9 @@ int RunInfo(const InfoArgs& args) {
   absl::StrAppend(&text, "model        ", args.model, "\n");
   absl::StrAppend(&text, "description  ",
                   graph.description.empty() ? "-" : graph.description, "\n");
+  for (const auto& d : *delegates) {
+    absl::StrAppend(&text, "delegate     ", DelegateDescription(*d), "\n");
+  }
   for (size_t i = 0; i < graph.signatures.size(); ++i) {
     const Signature& sig = graph.signatures[i];
     absl::StrAppend(&text, "\nsignature \"", sig.key, "\" (",

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "delegates/gpu/gpu_delegate.h"
 #include "delegates/xnnpack/xnnpack_delegate.h"
 #include "tools/cli.h"
 
@@ -60,9 +61,13 @@ absl::StatusOr<std::vector<std::shared_ptr<Delegate>>> MakeDelegates(
           CreateXnnpackDelegate();
       if (!xnnpack.ok()) return xnnpack.status();
       delegates.push_back(*std::move(xnnpack));
+    } else if (name == "gpu") {
+      absl::StatusOr<std::shared_ptr<Delegate>> gpu = CreateGpuDelegate();
+      if (!gpu.ok()) return gpu.status();
+      delegates.push_back(*std::move(gpu));
     } else {
       return absl::UnimplementedError(
-          absl::StrCat("delegate ", name, " is not implemented yet"));
+          absl::StrCat("delegate ", name, " is not implemented"));
     }
   }
   return delegates;
@@ -72,6 +77,12 @@ void WarnDelegateFallbacks(const SignatureRunner& runner) {
   for (const std::string& line : runner.plan().delegation_report().fallbacks) {
     std::cerr << "attune: warning: " << line << std::endl;
   }
+}
+
+std::string DelegateDescription(const Delegate& delegate) {
+  const std::string device = GpuDeviceDescription(delegate);
+  if (device.empty()) return std::string(delegate.name());
+  return absl::StrCat(delegate.name(), " (", device, ")");
 }
 
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows,

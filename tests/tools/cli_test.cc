@@ -27,6 +27,17 @@
 namespace attune {
 namespace {
 
+// Makes `--delegate gpu` fail the same way on every machine (with or
+// without an OpenCL device) while it lives: the child processes inherit
+// a bad ATTUNE_OPENCL_DEVICE.
+constexpr char kBadOpenClDevice[] =
+    "ATTUNE_OPENCL_DEVICE: gpu: OpenCL device kind \"tpu\" is not gpu, cpu "
+    "or any";
+struct ScopedBadOpenClDevice {
+  ScopedBadOpenClDevice() { setenv("ATTUNE_OPENCL_DEVICE", "tpu", 1); }
+  ~ScopedBadOpenClDevice() { unsetenv("ATTUNE_OPENCL_DEVICE"); }
+};
+
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -182,6 +193,7 @@ TEST_F(CliTest, SaveAndRestoreSignaturesTakeTheirPathAsText) {
 }
 
 TEST_F(CliTest, ExitCodesAndOneLineErrors) {
+  ScopedBadOpenClDevice bad_device;
   Write("tiny.json", kTinySpec);
   ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
   absl::StatusOr<Array> x = Array::From<float>({2, 3}, {1, 2, 3, 4, 5, 6});
@@ -207,8 +219,7 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
        "layer #0 (\"d1\", dense): field \"units\": is required"},
       {"info missing.attune", 1, "missing.attune"},
       {"info not_a_model", 1, "not_a_model"},
-      {"info tiny.attune --delegate gpu", 1,
-       "delegate gpu is not implemented yet"},
+      {"info tiny.attune --delegate gpu", 1, kBadOpenClDevice},
       {"run missing.attune --input x=x.npy", 1, "missing.attune"},
       {"run tiny.attune --input x=nope.npy", 1, "nope.npy"},
       {"run tiny.attune --input x=xi.npy", 1,
@@ -221,8 +232,7 @@ TEST_F(CliTest, ExitCodesAndOneLineErrors) {
       {"run tiny.attune --signature train --input x=x.npy", 1, "train"},
       {"run tiny.attune --input x=x.npy --checkpoint not_a_model", 1,
        "checkpoint database \"not_a_model\""},
-      {"run tiny.attune --input x=x.npy --delegate gpu", 1,
-       "delegate gpu is not implemented yet"},
+      {"run tiny.attune --input x=x.npy --delegate gpu", 1, kBadOpenClDevice},
       {"run tiny.attune --input x=x.npy --delegate tpu", 2, "--delegate"},
       // Usage errors: exit 2.
       {"", 2, "subcommand is required"},
@@ -493,6 +503,7 @@ TEST_F(FitCliTest, RunWithCheckpointRestoresAndSaves) {
 }
 
 TEST_F(FitCliTest, FitExitCodes) {
+  ScopedBadOpenClDevice bad_device;
   Write("tiny.json", kTinySpec);
   ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
   // A checkpoint of another model.
@@ -522,7 +533,7 @@ TEST_F(FitCliTest, FitExitCodes) {
       {"run tiny.attune --input x=x.npy --checkpoint other.db", 1,
        "fingerprint"},
       {"fit cls.attune --x x.npy --y y.npy --delegate gpu " + base, 1,
-       "delegate gpu is not implemented yet"},
+       kBadOpenClDevice},
       {"fit cls.attune --x x.npy --y y.npy --log log.txt " + base, 1,
        ".csv or .jsonl"},
       {"bench cls.attune --signature nope", 1, "nope"},
@@ -655,6 +666,42 @@ TEST_F(CliTest, DelegateXnnpack) {
   EXPECT_EQ(r.err, "");
   absl::StatusOr<Array> a = ReadNpy(dir_ + "/ref/logits.npy");
   absl::StatusOr<Array> b = ReadNpy(dir_ + "/xnn/logits.npy");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->shape, b->shape);
+  const float* pa = reinterpret_cast<const float*>(a->bytes.data());
+  const float* pb = reinterpret_cast<const float*>(b->bytes.data());
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(pb[i], pa[i], 1e-5);
+}
+
+// --delegate gpu: info names the device and lists the partition, run gives
+// the reference kernels' logits within the delegate's tolerance (on
+// whatever OpenCL device comes first: pocl's CPU device in CI).
+TEST_F(CliTest, DelegateGpu) {
+  Write("tiny.json", kTinySpec);
+  ASSERT_EQ(Attune("compile tiny.json -o tiny.attune").code, 0);
+  Result r = Attune("info tiny.attune --delegate gpu");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("delegate     gpu ("));
+  EXPECT_THAT(r.out, HasSubstr("partition 1  gpu  2 nodes  fully_connected "
+                               "fully_connected"));
+  r = Attune("info tiny.attune --json --delegate gpu");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["delegates"][0]["name"], "gpu");
+  EXPECT_EQ(j["signatures"][0]["delegation"]["partitions"][0]["delegate"],
+            "gpu");
+  const std::vector<float> x = {0.5f, -1.0f, 2.0f, -0.25f, 0.75f, 1.5f};
+  ASSERT_TRUE(WriteNpy(dir_ + "/x.npy",
+                       *Array::From<float>({2, 3}, absl::MakeConstSpan(x)))
+                  .ok());
+  r = Attune("run tiny.attune --input x=x.npy --output-dir ref");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Attune("run tiny.attune --input x=x.npy --output-dir gpu --delegate gpu");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  absl::StatusOr<Array> a = ReadNpy(dir_ + "/ref/logits.npy");
+  absl::StatusOr<Array> b = ReadNpy(dir_ + "/gpu/logits.npy");
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_EQ(a->shape, b->shape);
   const float* pa = reinterpret_cast<const float*>(a->bytes.data());

@@ -1,0 +1,355 @@
+// End to end with the GPU delegate: train losses and infer outputs with the
+// delegate on and off, infer right after train (variables re-uploaded only
+// when written), frozen backbones uploaded once, partitions around
+// unsupported ops, and W4's infer on the real imported MobileNetV2 embedder.
+// Only forward ops run on the device; gradient and optimizer ops stay on
+// the reference kernels.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "builder/model_builder.h"
+#include "builder/spec.h"
+#include "engine/interpreter.h"
+#include "gtest/gtest.h"
+#include "importers/tflite/head.h"
+#include "importers/tflite/importer.h"
+#include "tests/delegates/gpu_test_util.h"
+
+namespace attune {
+namespace {
+
+std::shared_ptr<const Model> Compile(const std::string& json) {
+  auto graph = CompileSpec(json);
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  auto model = Model::FromGraph(*std::move(graph));
+  EXPECT_TRUE(model.ok()) << model.status();
+  return *model;
+}
+
+// W2's layers with fewer filters so the steps stay fast on pocl.
+constexpr char kSmallCnn[] = R"({
+  "name": "cnn_small",
+  "inputs": [{"name": "x", "shape": [-1, 12, 12, 1], "dtype": "float32"}],
+  "layers": [
+    {"type": "conv2d", "name": "conv2d_1", "filters": 4, "kernel_size": 5,
+     "padding": "same", "activation": "relu"},
+    {"type": "max_pool2d", "name": "max_pool2d_1", "pool_size": 2},
+    {"type": "conv2d", "name": "conv2d_2", "filters": 8, "kernel_size": 3,
+     "padding": "same", "activation": "relu"},
+    {"type": "max_pool2d", "name": "max_pool2d_2", "pool_size": 2},
+    {"type": "flatten", "name": "flatten"},
+    {"type": "dense", "name": "dense_1", "units": 16, "activation": "relu"},
+    {"type": "dense", "name": "dense_2", "units": 3}
+  ],
+  "loss": {"type": "softmax_cross_entropy", "labels": "sparse"},
+  "optimizer": {"type": "sgd", "learning_rate": 0.05, "momentum": 0.9},
+  "seed": 0
+})";
+
+// A frozen conv backbone and a trainable head (W4's shape, small).
+constexpr char kTransfer[] = R"({
+  "name": "transfer_small",
+  "inputs": [{"name": "x", "shape": [-1, 16, 16, 3], "dtype": "float32"}],
+  "layers": [
+    {"type": "conv2d", "name": "stem", "filters": 8, "kernel_size": 3,
+     "strides": 2, "padding": "same", "activation": "relu6",
+     "trainable": false},
+    {"type": "depthwise_conv2d", "name": "dw", "kernel_size": 3,
+     "padding": "same", "activation": "relu6", "trainable": false},
+    {"type": "conv2d", "name": "pw", "filters": 32, "kernel_size": 1,
+     "activation": "relu6", "trainable": false},
+    {"type": "global_avg_pool", "name": "pool"},
+    {"type": "dense", "name": "head_1", "units": 16, "activation": "relu"},
+    {"type": "dense", "name": "head_2", "units": 5}
+  ],
+  "loss": {"type": "softmax_cross_entropy", "labels": "sparse"},
+  "optimizer": {"type": "adam", "learning_rate": 0.01},
+  "seed": 0
+})";
+
+struct Session {
+  std::unique_ptr<Interpreter> interpreter;
+  SignatureRunner* train = nullptr;
+  SignatureRunner* infer = nullptr;
+};
+
+Session Open(std::shared_ptr<const Model> model, bool gpu, Shape x_shape) {
+  InterpreterOptions options;
+  if (gpu) {
+    auto delegate = SharedGpuDelegate();
+    EXPECT_TRUE(delegate.ok()) << delegate.status();
+    if (delegate.ok()) options.delegates = {*delegate};
+  }
+  auto interpreter = Interpreter::Create(std::move(model), options);
+  EXPECT_TRUE(interpreter.ok()) << interpreter.status();
+  Session s;
+  s.interpreter = *std::move(interpreter);
+  s.train = *s.interpreter->GetSignatureRunner("train");
+  s.infer = *s.interpreter->GetSignatureRunner("infer");
+  EXPECT_TRUE(s.train->ResizeInput("x", x_shape).ok());
+  EXPECT_TRUE(s.train->ResizeInput("y", {x_shape[0]}).ok());
+  EXPECT_TRUE(s.train->AllocateTensors().ok());
+  EXPECT_TRUE(s.infer->ResizeInput("x", x_shape).ok());
+  EXPECT_TRUE(s.infer->AllocateTensors().ok());
+  for (SignatureRunner* r : {s.train, s.infer}) {
+    for (const auto& f : r->plan().delegation_report().fallbacks) {
+      ADD_FAILURE() << f;
+    }
+  }
+  return s;
+}
+
+float TrainStep(Session& s, const std::vector<float>& x,
+                const std::vector<int32_t>& y) {
+  EXPECT_TRUE(s.train->SetInput<float>("x", x).ok());
+  EXPECT_TRUE(s.train->SetInput<int32_t>("y", y).ok());
+  absl::Status status = s.train->Invoke();
+  EXPECT_TRUE(status.ok()) << status;
+  return (*s.train->typed_output<float>("loss"))[0];
+}
+
+std::vector<float> Infer(Session& s, const std::vector<float>& x) {
+  EXPECT_TRUE(s.infer->SetInput<float>("x", x).ok());
+  absl::Status status = s.infer->Invoke();
+  EXPECT_TRUE(status.ok()) << status;
+  auto logits = *s.infer->typed_output<float>("logits");
+  return std::vector<float>(logits.begin(), logits.end());
+}
+
+int DelegatedSteps(const SignatureRunner* runner) {
+  int n = 0;
+  for (int s = 0; s < runner->plan().num_steps(); ++s) {
+    n += runner->plan().step_delegate(s) == "gpu";
+  }
+  return n;
+}
+
+void Batch(std::mt19937& rng, int64_t n, int classes, std::vector<float>& x,
+           std::vector<int32_t>& y) {
+  std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+  for (float& v : x) v = pixel(rng);
+  y.resize(static_cast<size_t>(n));
+  for (int32_t& v : y) v = static_cast<int32_t>(rng() % classes);
+}
+
+std::string ReadSpec(const std::string& name) {
+  std::ifstream file(ProjectFile("examples/specs/" + name));
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// Trains two interpreters of `spec` (reference, gpu) on the same `steps`
+// random batches: losses agree within 1e-5 relative at every step (the
+// per-op tolerance compounded), and so do the logits of `infer` afterwards.
+void ExpectLossParity(const std::string& spec, Shape shape, int classes,
+                      int steps) {
+  auto model = Compile(spec);
+  Session ref = Open(model, false, shape);
+  Session gpu = Open(model, true, shape);
+  EXPECT_GE(DelegatedSteps(gpu.train), 1);  // the forward of train
+  EXPECT_GE(DelegatedSteps(gpu.infer), 1);
+  std::mt19937 rng(3);
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  std::vector<float> x(static_cast<size_t>(n));
+  std::vector<int32_t> y;
+  double max_rel = 0;
+  for (int step = 0; step < steps; ++step) {
+    Batch(rng, shape[0], classes, x, y);
+    const float a = TrainStep(ref, x, y);
+    const float b = TrainStep(gpu, x, y);
+    ASSERT_NEAR(b, a, 1e-5 * std::fabs(a) + 1e-6) << "step " << step;
+    max_rel = std::max(max_rel, std::fabs(double{b} - a) / std::fabs(a));
+  }
+  ::testing::Test::RecordProperty("max_relative_loss_difference",
+                                  absl::StrFormat("%.3g", max_rel));
+  const std::vector<float> la = Infer(ref, x);
+  const std::vector<float> lb = Infer(gpu, x);
+  ASSERT_EQ(la.size(), lb.size());
+  for (size_t i = 0; i < la.size(); ++i) {
+    EXPECT_NEAR(lb[i], la[i], 1e-4 * std::fabs(la[i]) + 1e-5) << i;
+  }
+}
+
+TEST(GpuTrainingTest, LossParityOver20StepsSmallCnn) {
+  ExpectLossParity(kSmallCnn, {8, 12, 12, 1}, 3, 20);
+}
+
+TEST(GpuTrainingTest, LossParityOver10StepsW0) {
+  ExpectLossParity(ReadSpec("w0_tflite_tutorial.json"), {100, 28, 28}, 10, 10);
+}
+
+TEST(GpuTrainingTest, LossParityOver20StepsFrozenBackboneAdam) {
+  ExpectLossParity(kTransfer, {4, 16, 16, 3}, 5, 20);
+}
+
+TEST(GpuTrainingTest, InferAfterTrainSeesNewWeights) {
+  auto model = Compile(kSmallCnn);
+  const Shape shape = {4, 12, 12, 1};
+  Session ref = Open(model, false, shape);
+  Session gpu = Open(model, true, shape);
+  std::mt19937 rng(5);
+  std::vector<float> x(4 * 12 * 12);
+  std::vector<int32_t> y;
+  Batch(rng, 4, 3, x, y);
+  const std::vector<float> before = Infer(gpu, x);
+  EXPECT_EQ(gpu.infer->plan().delegate_stats().repacks, 0);
+  TrainStep(ref, x, y);
+  TrainStep(gpu, x, y);
+  const std::vector<float> after = Infer(gpu, x);
+  const std::vector<float> expected = Infer(ref, x);
+  bool changed = false;
+  for (size_t i = 0; i < after.size(); ++i) {
+    changed = changed || std::fabs(after[i] - before[i]) > 1e-4;
+    EXPECT_NEAR(after[i], expected[i], 1e-4 * std::fabs(expected[i]) + 1e-5);
+  }
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(gpu.infer->plan().delegate_stats().repacks, 1);
+  // Another infer without a train step uploads nothing.
+  Infer(gpu, x);
+  EXPECT_EQ(gpu.infer->plan().delegate_stats().repacks, 1);
+}
+
+TEST(GpuTrainingTest, FrozenBackboneUploadsOnce) {
+  auto model = Compile(kTransfer);
+  const Shape shape = {4, 16, 16, 3};
+  Session ref = Open(model, false, shape);
+  Session gpu = Open(model, true, shape);
+  const ExecutionPlan& plan = gpu.infer->plan();
+  ASSERT_EQ(plan.delegation_report().partitions.size(), 2u)
+      << "backbone and head in separate partitions";
+  std::mt19937 rng(7);
+  std::vector<float> x(4 * 16 * 16 * 3);
+  std::vector<int32_t> y;
+  for (int step = 0; step < 5; ++step) {
+    Batch(rng, 4, 5, x, y);
+    const float a = TrainStep(ref, x, y);
+    const float b = TrainStep(gpu, x, y);
+    EXPECT_NEAR(b, a, 1e-4 * std::fabs(a) + 1e-5);
+    const std::vector<float> la = Infer(ref, x);
+    const std::vector<float> lb = Infer(gpu, x);
+    for (size_t i = 0; i < la.size(); ++i) {
+      ASSERT_NEAR(lb[i], la[i], 1e-4 * std::fabs(la[i]) + 1e-5);
+    }
+  }
+  for (int s = 0; s < plan.num_steps(); ++s) {
+    if (plan.step_delegate(s).empty()) continue;
+    const DelegateKernelStats stats = plan.step_delegate_stats(s);
+    EXPECT_EQ(stats.invokes, 5);
+    if (plan.step_op(s) == OpCode::kConv2d) {
+      EXPECT_EQ(stats.repacks, 0) << "frozen backbone re-uploaded";
+    } else {
+      EXPECT_EQ(stats.repacks, 5) << "head re-uploaded after each step";
+    }
+  }
+}
+
+// fully_connected -> gelu (no GPU kernel) -> fully_connected: two
+// partitions around the reference gelu, same results.
+TEST(GpuTrainingTest, PartitionsAroundUnsupportedOps) {
+  ModelBuilder b("around gelu");
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> d(-1, 1);
+  std::vector<float> w1(6 * 5), w2(5 * 4), xv(3 * 6);
+  for (float& v : w1) v = d(rng);
+  for (float& v : w2) v = d(rng);
+  for (float& v : xv) v = d(rng);
+  const int x = b.Input("x", DType::kFloat32, {3, 6});
+  const int h =
+      b.Op1(OpCode::kFullyConnected, {x, b.Constant<float>("w1", {6, 5}, w1)},
+            Attributes().SetString("activation", "relu"));
+  const int t = b.Op1(OpCode::kGelu, {h});
+  const int y =
+      b.Op1(OpCode::kFullyConnected, {t, b.Constant<float>("w2", {5, 4}, w2)});
+  b.AddSignature("infer", {{"x", x}}, {{"y", y}});
+  auto model = b.BuildModel();
+  ASSERT_TRUE(model.ok()) << model.status();
+  ATTUNE_ASSERT_GPU(gpu);
+  std::vector<float> results[2];
+  for (int use = 0; use < 2; ++use) {
+    InterpreterOptions options;
+    if (use == 1) options.delegates = {gpu};
+    auto interpreter = Interpreter::Create(*model, options);
+    ASSERT_TRUE(interpreter.ok());
+    SignatureRunner* infer = *(*interpreter)->GetSignatureRunner("infer");
+    ASSERT_TRUE(infer->AllocateTensors().ok());
+    ASSERT_TRUE(infer->SetInput<float>("x", xv).ok());
+    ASSERT_TRUE(infer->Invoke().ok());
+    auto out = *infer->typed_output<float>("y");
+    results[use].assign(out.begin(), out.end());
+    if (use == 1) {
+      const DelegationReport& report = infer->plan().delegation_report();
+      EXPECT_EQ(report.partitions.size(), 2u);
+      ASSERT_EQ(report.refused.size(), 1u);
+      EXPECT_NE(report.refused[0].reason.find("gelu"), std::string::npos);
+      EXPECT_EQ(infer->plan().num_steps(), 3);
+    }
+  }
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    EXPECT_NEAR(results[1][i], results[0][i],
+                1e-4 * std::fabs(results[0][i]) + 1e-5);
+  }
+}
+
+// W4's infer: the imported MobileNetV2-0.35-96 embedder (models/) plus the
+// head 1280->128 ReLU->5, whole on the device (one partition). Logits agree
+// with the reference within 1e-4 relative + 1e-4 absolute (gpu_delegate.h:
+// the per-op tolerance compounded over 52 convolutions).
+TEST(GpuTrainingTest, W4InferOnTheRealEmbedder) {
+  auto imported = tflite::ImportTfliteFile(
+      ProjectFile("models/mobilenet_v2_035_96_embedder.tflite"));
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  tflite::HeadOptions head;
+  head.spec_json = R"({"layers": [
+      {"type": "dense", "name": "dense_1", "units": 128, "activation": "relu"},
+      {"type": "dense", "name": "dense_2", "units": 5}],
+    "optimizer": {"type": "adam"}, "seed": 1})";
+  auto graph = tflite::AttachTrainableHead(*imported, head);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto model = Model::FromGraph(*std::move(graph));
+  ASSERT_TRUE(model.ok()) << model.status();
+  ATTUNE_ASSERT_GPU(gpu);
+  constexpr int64_t kBatch = 2;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+  std::vector<float> x(kBatch * 96 * 96 * 3);
+  for (float& v : x) v = pixel(rng);
+  std::vector<float> out[2];
+  for (int use = 0; use < 2; ++use) {
+    InterpreterOptions options;
+    if (use == 1) options.delegates = {gpu};
+    auto interpreter = Interpreter::Create(*model, options);
+    ASSERT_TRUE(interpreter.ok()) << interpreter.status();
+    SignatureRunner* infer = *(*interpreter)->GetSignatureRunner("infer");
+    ASSERT_TRUE(
+        infer->ResizeInput("keras_layer_input", {kBatch, 96, 96, 3}).ok());
+    ASSERT_TRUE(infer->AllocateTensors().ok());
+    ASSERT_TRUE(infer->SetInput<float>("keras_layer_input", x).ok());
+    ASSERT_TRUE(infer->Invoke().ok());
+    auto logits = *infer->typed_output<float>("logits");
+    out[use].assign(logits.begin(), logits.end());
+    if (use == 1) {
+      const DelegationReport& report = infer->plan().delegation_report();
+      EXPECT_TRUE(report.refused.empty());
+      EXPECT_TRUE(report.fallbacks.empty());
+      EXPECT_EQ(report.partitions.size(), 1u);
+    }
+  }
+  ASSERT_EQ(out[0].size(), static_cast<size_t>(kBatch * 5));
+  double max_abs = 0;
+  for (size_t i = 0; i < out[0].size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(double{out[1][i]} - out[0][i]));
+    EXPECT_NEAR(out[1][i], out[0][i], 1e-4 * std::fabs(out[0][i]) + 1e-4) << i;
+  }
+  RecordProperty("max_abs_logit_difference", absl::StrFormat("%.3g", max_abs));
+}
+
+}  // namespace
+}  // namespace attune
