@@ -140,8 +140,11 @@ TEST_F(CkptCliTest, LsAndShow) {
               StartsWith("id  time (UTC)           step  tag   tensors  size"));
   EXPECT_THAT(lines[2],
               HasSubstr("  20    best  2        64.0 KiB  epoch=2 loss=0.5"));
-  // Aligned: each column starts at the same offset in every row.
-  EXPECT_EQ(lines[1].find("10"), lines[0].find("step"));
+  // Aligned: each column starts at the same offset in every row. (Not
+  // find("10"): the time column before it may hold "10" too.)
+  const size_t step_column = lines[0].find("step");
+  ASSERT_NE(step_column, std::string::npos);
+  EXPECT_EQ(lines[1].compare(step_column, 3, "10 "), 0) << lines[1];
 
   r = Attune("ckpt ls c.db --json");
   ASSERT_EQ(r.code, 0) << r.err;
