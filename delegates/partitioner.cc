@@ -7,14 +7,23 @@
 namespace attune {
 namespace {
 
-// -1: reads no variable; 0: reads only frozen variables; 1: reads a
-// trainable one.
-int VariableClass(const PlanView& view, int step) {
+// Constants of at least this many elements count as frozen weights (a
+// bias or a scalar does not split a partition).
+constexpr int64_t kWeightElements = 1024;
+
+// -1: reads no weight; 0: reads only frozen weights (frozen variables or
+// constants of kWeightElements or more); 1: reads a trainable variable.
+int WeightClass(const PlanView& view, int step) {
   int result = -1;
   for (int t : view.node(step).inputs) {
+    if (t < 0) continue;
     const int v = view.VariableAt(t, step);
-    if (v < 0 || view.variables == nullptr) continue;
-    result = std::max(result, view.variables->info(v).trainable ? 1 : 0);
+    if (v >= 0 && view.variables != nullptr) {
+      result = std::max(result, view.variables->info(v).trainable ? 1 : 0);
+    } else if (view.tensor(t).is_static &&
+               view.tensor(t).num_elements() >= kWeightElements) {
+      result = std::max(result, 0);
+    }
   }
   return result;
 }
@@ -25,7 +34,7 @@ bool WritesVariable(OpCode op) {
 
 struct Run {
   int delegate = -1;
-  int variable_class = -1;
+  int weight_class = -1;
   std::vector<int> members;
   std::vector<int> between;    // reference steps after the first member
   std::vector<bool> produced;  // per tensor
@@ -103,17 +112,17 @@ std::vector<ProposedPartition> ProposePartitions(
   for (int s = 0; s < num_steps; ++s) {
     const Node& node = view.node(s);
     if (owner[s] >= 0) {
-      const int cls = VariableClass(view, s);
+      const int cls = WeightClass(view, s);
       if (!run.members.empty() &&
-          (run.delegate != owner[s] || (cls >= 0 && run.variable_class >= 0 &&
-                                        cls != run.variable_class))) {
+          (run.delegate != owner[s] || (cls >= 0 && run.weight_class >= 0 &&
+                                        cls != run.weight_class))) {
         close();
       }
       if (run.members.empty()) {
         run.delegate = owner[s];
         run.produced.assign(view.tensors->size(), false);
       }
-      if (cls >= 0) run.variable_class = cls;
+      if (cls >= 0) run.weight_class = cls;
       run.members.push_back(s);
       for (int t : node.outputs) run.produced[t] = true;
       continue;

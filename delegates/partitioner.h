@@ -28,8 +28,10 @@ struct ProposedPartition {
 //     (so the partition stays one step and the order stays valid); any other
 //     reference step ends the run.
 //  3. A run also ends where steps that read trainable variables meet steps
-//     that read only frozen ones (constants and activations join either),
-//     so that a weight update re-packs only the partition that reads it.
+//     that read only frozen weights: frozen variables or constants of 1024
+//     elements or more (steps that read only activations and small
+//     constants join either), so that a weight update re-packs only the
+//     partition that reads it, not a frozen (e.g. imported) backbone.
 //  4. Inputs: non-static tensors the members read and do not produce;
 //     outputs: member results read by any other step or by the signature.
 std::vector<ProposedPartition> ProposePartitions(

@@ -1,6 +1,7 @@
 // How the partitioner groups steps: independent reference steps between
 // delegated ones are hoisted so the partition stays one step; partitions
-// are rebuilt after an input resize.
+// are rebuilt after an input resize; a constant backbone and a trainable
+// head go to separate partitions.
 #include <cmath>
 #include <random>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "delegates/xnnpack/xnnpack_delegate.h"
 #include "engine/interpreter.h"
 #include "gtest/gtest.h"
+#include "importers/tflite/head.h"
+#include "importers/tflite/importer.h"
 
 namespace attune {
 namespace {
@@ -95,6 +98,50 @@ TEST(PartitionerTest, ResizeRebuildsPartitions) {
       }
     }
   }
+}
+
+// W4's infer: the imported embedder's weights are constants, the head's are
+// trainable variables. They go to two partitions, so a write to a head
+// variable (each train step) re-packs the head only, not the 52
+// convolutions of the backbone.
+TEST(PartitionerTest, ConstantBackboneAndTrainableHeadSplit) {
+  auto imported = tflite::ImportTfliteFile(
+      ATTUNE_SOURCE_DIR "/models/mobilenet_v2_035_96_embedder.tflite");
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  tflite::HeadOptions head;
+  head.spec_json = R"({"layers": [
+      {"type": "dense", "name": "dense_1", "units": 128, "activation": "relu"},
+      {"type": "dense", "name": "dense_2", "units": 5}],
+    "optimizer": {"type": "adam"}, "seed": 1})";
+  auto graph = tflite::AttachTrainableHead(*imported, head);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto model = Model::FromGraph(*std::move(graph));
+  ASSERT_TRUE(model.ok()) << model.status();
+  InterpreterOptions options;
+  options.delegates = {*CreateXnnpackDelegate()};
+  auto interpreter = Interpreter::Create(*model, options);
+  ASSERT_TRUE(interpreter.ok()) << interpreter.status();
+  SignatureRunner* infer = *(*interpreter)->GetSignatureRunner("infer");
+  ASSERT_TRUE(infer->AllocateTensors().ok());
+  const ExecutionPlan& plan = infer->plan();
+  ASSERT_EQ(plan.delegation_report().partitions.size(), 2u);
+  ASSERT_TRUE(infer->Invoke().ok());
+  const int kernel = (*interpreter)->variables().Find("dense_1/kernel");
+  ASSERT_GE(kernel, 0);
+  (*interpreter)->variables().MarkWritten(kernel);
+  ASSERT_TRUE(infer->Invoke().ok());
+  // Delegate steps run in the order of the report's partitions: the
+  // backbone's (51 nodes and more) first, then the head's.
+  const auto& partitions = plan.delegation_report().partitions;
+  EXPECT_GT(partitions[0].nodes.size(), 50u);
+  EXPECT_LT(partitions[1].nodes.size(), 10u);
+  std::vector<int64_t> repacks;
+  for (int s = 0; s < plan.num_steps(); ++s) {
+    if (!plan.step_delegate(s).empty()) {
+      repacks.push_back(plan.step_delegate_stats(s).repacks);
+    }
+  }
+  EXPECT_EQ(repacks, (std::vector<int64_t>{0, 1}));
 }
 
 }  // namespace
