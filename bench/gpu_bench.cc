@@ -24,8 +24,8 @@
 #include "builder/model_builder.h"
 #include "delegates/gpu/gpu_delegate.h"
 #include "engine/interpreter.h"
-#include "importers/tflite/head.h"
 #include "importers/tflite/importer.h"
+#include "tests/testing/w4_model.h"
 
 namespace attune {
 namespace {
@@ -168,14 +168,7 @@ void BM_GpuW4(benchmark::State& state) {
   const bool gpu = state.range(1) == 1;
   auto imported = tflite::ImportTflite(ReadEmbedder());
   if (!imported.ok()) return state.SkipWithError("import");
-  tflite::HeadOptions head;
-  head.spec_json = R"({"layers": [
-      {"type": "dense", "name": "dense_1", "units": 128, "activation": "relu"},
-      {"type": "dense", "name": "dense_2", "units": 5}],
-    "optimizer": {"type": "adam"}})";
-  auto graph = tflite::AttachTrainableHead(*imported, head);
-  if (!graph.ok()) return state.SkipWithError("head");
-  auto model = Model::FromGraph(*std::move(graph));
+  auto model = testing::W4Model(*imported);
   if (!model.ok()) return state.SkipWithError("model");
   InterpreterOptions options;
   if (!MakeOptions(state, gpu, options)) return;

@@ -14,8 +14,8 @@
 #include "benchmark/benchmark.h"
 #include "delegates/xnnpack/xnnpack_delegate.h"
 #include "engine/interpreter.h"
-#include "importers/tflite/head.h"
 #include "importers/tflite/importer.h"
+#include "tests/testing/w4_model.h"
 
 namespace attune {
 namespace {
@@ -103,16 +103,9 @@ void BM_TfliteW4(benchmark::State& state) {
   const bool train_step = state.range(0) == 0;
   auto imported = tflite::ImportTflite(ReadModel(kModels[1].file));
   if (!imported.ok()) return state.SkipWithError("import");
-  tflite::HeadOptions head;
-  head.spec_json = R"({"layers": [
-      {"type": "dense", "name": "dense_1", "units": 128, "activation": "relu"},
-      {"type": "dense", "name": "dense_2", "units": 5}],
-    "optimizer": {"type": "adam"}})";
-  auto graph = tflite::AttachTrainableHead(*imported, head);
-  if (!graph.ok())
-    return state.SkipWithError(graph.status().ToString().c_str());
-  auto model = Model::FromGraph(*std::move(graph));
-  if (!model.ok()) return state.SkipWithError("model");
+  auto model = testing::W4Model(*imported);
+  if (!model.ok())
+    return state.SkipWithError(model.status().ToString().c_str());
   InterpreterOptions options;
   if (!MakeOptions(state, state.range(1), state.range(2) == 1, options)) return;
   auto interp = Interpreter::Create(*model, options);

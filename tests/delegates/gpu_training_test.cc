@@ -17,9 +17,9 @@
 #include "builder/spec.h"
 #include "engine/interpreter.h"
 #include "gtest/gtest.h"
-#include "importers/tflite/head.h"
 #include "importers/tflite/importer.h"
 #include "tests/delegates/gpu_test_util.h"
+#include "tests/testing/w4_model.h"
 
 namespace attune {
 namespace {
@@ -307,14 +307,7 @@ TEST(GpuTrainingTest, W4InferOnTheRealEmbedder) {
   auto imported = tflite::ImportTfliteFile(
       ProjectFile("models/mobilenet_v2_035_96_embedder.tflite"));
   ASSERT_TRUE(imported.ok()) << imported.status();
-  tflite::HeadOptions head;
-  head.spec_json = R"({"layers": [
-      {"type": "dense", "name": "dense_1", "units": 128, "activation": "relu"},
-      {"type": "dense", "name": "dense_2", "units": 5}],
-    "optimizer": {"type": "adam"}, "seed": 1})";
-  auto graph = tflite::AttachTrainableHead(*imported, head);
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  auto model = Model::FromGraph(*std::move(graph));
+  auto model = testing::W4Model(*imported);
   ASSERT_TRUE(model.ok()) << model.status();
   ATTUNE_ASSERT_GPU(gpu);
   constexpr int64_t kBatch = 2;

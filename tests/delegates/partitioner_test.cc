@@ -10,8 +10,8 @@
 #include "delegates/xnnpack/xnnpack_delegate.h"
 #include "engine/interpreter.h"
 #include "gtest/gtest.h"
-#include "importers/tflite/head.h"
 #include "importers/tflite/importer.h"
+#include "tests/testing/w4_model.h"
 
 namespace attune {
 namespace {
@@ -108,14 +108,7 @@ TEST(PartitionerTest, ConstantBackboneAndTrainableHeadSplit) {
   auto imported = tflite::ImportTfliteFile(
       ATTUNE_SOURCE_DIR "/models/mobilenet_v2_035_96_embedder.tflite");
   ASSERT_TRUE(imported.ok()) << imported.status();
-  tflite::HeadOptions head;
-  head.spec_json = R"({"layers": [
-      {"type": "dense", "name": "dense_1", "units": 128, "activation": "relu"},
-      {"type": "dense", "name": "dense_2", "units": 5}],
-    "optimizer": {"type": "adam"}, "seed": 1})";
-  auto graph = tflite::AttachTrainableHead(*imported, head);
-  ASSERT_TRUE(graph.ok()) << graph.status();
-  auto model = Model::FromGraph(*std::move(graph));
+  auto model = testing::W4Model(*imported);
   ASSERT_TRUE(model.ok()) << model.status();
   InterpreterOptions options;
   options.delegates = {*CreateXnnpackDelegate()};
