@@ -58,10 +58,11 @@ struct StoreOptions {
   int64_t max_bytes = 0;
   // Fold the WAL into the database file on a background thread after each
   // save (wal_folder.h, FORMAT.md "Background folding"), so that a save
-  // returns once it is durable in the WAL. false: the saving thread folds
-  // when the WAL passes SQLite's autocheckpoint size, as plain SQLite does.
-  // The thread starts at the first save; turn this off in a process that
-  // forks children which open databases without exec.
+  // returns once it is durable in the WAL; the next save waits for that
+  // fold, which keeps the WAL one save large. false: the saving thread
+  // folds when the WAL passes SQLite's autocheckpoint size, as plain SQLite
+  // does. The thread starts at the first save; turn this off in a process
+  // that forks children which open databases without exec.
   bool background_fold = true;
 };
 
