@@ -4,137 +4,42 @@
 // fails to build.
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "builder/model_builder.h"
-#include "builder/spec.h"
 #include "delegates/xnnpack/xnnpack_delegate.h"
 #include "engine/interpreter.h"
 #include "gtest/gtest.h"
+#include "tests/delegates/training_session.h"
 
 namespace attune {
 namespace {
 
-std::shared_ptr<const Model> Compile(const std::string& json) {
-  auto graph = CompileSpec(json);
-  EXPECT_TRUE(graph.ok()) << graph.status();
-  auto model = Model::FromGraph(*std::move(graph));
-  EXPECT_TRUE(model.ok()) << model.status();
-  return *model;
-}
+using testing::Batch;
+using testing::Compile;
+using testing::Infer;
+using testing::kSmallCnn;
+using testing::kTransfer;
+using testing::ReadSpec;
+using testing::Session;
+using testing::TrainStep;
 
-// W2's layers with fewer filters so 50 steps stay fast.
-constexpr char kSmallCnn[] = R"({
-  "name": "cnn_small",
-  "inputs": [{"name": "x", "shape": [-1, 12, 12, 1], "dtype": "float32"}],
-  "layers": [
-    {"type": "conv2d", "name": "conv2d_1", "filters": 4, "kernel_size": 5,
-     "padding": "same", "activation": "relu"},
-    {"type": "max_pool2d", "name": "max_pool2d_1", "pool_size": 2},
-    {"type": "conv2d", "name": "conv2d_2", "filters": 8, "kernel_size": 3,
-     "padding": "same", "activation": "relu"},
-    {"type": "max_pool2d", "name": "max_pool2d_2", "pool_size": 2},
-    {"type": "flatten", "name": "flatten"},
-    {"type": "dense", "name": "dense_1", "units": 16, "activation": "relu"},
-    {"type": "dense", "name": "dense_2", "units": 3}
-  ],
-  "loss": {"type": "softmax_cross_entropy", "labels": "sparse"},
-  "optimizer": {"type": "sgd", "learning_rate": 0.05, "momentum": 0.9},
-  "seed": 0
-})";
-
-// A frozen conv backbone and a trainable head (W4's shape, small).
-constexpr char kTransfer[] = R"({
-  "name": "transfer_small",
-  "inputs": [{"name": "x", "shape": [-1, 16, 16, 3], "dtype": "float32"}],
-  "layers": [
-    {"type": "conv2d", "name": "stem", "filters": 8, "kernel_size": 3,
-     "strides": 2, "padding": "same", "activation": "relu6",
-     "trainable": false},
-    {"type": "depthwise_conv2d", "name": "dw", "kernel_size": 3,
-     "padding": "same", "activation": "relu6", "trainable": false},
-    {"type": "conv2d", "name": "pw", "filters": 32, "kernel_size": 1,
-     "activation": "relu6", "trainable": false},
-    {"type": "global_avg_pool", "name": "pool"},
-    {"type": "dense", "name": "head_1", "units": 16, "activation": "relu"},
-    {"type": "dense", "name": "head_2", "units": 5}
-  ],
-  "loss": {"type": "softmax_cross_entropy", "labels": "sparse"},
-  "optimizer": {"type": "adam", "learning_rate": 0.01},
-  "seed": 0
-})";
-
-struct Session {
-  std::unique_ptr<Interpreter> interpreter;
-  SignatureRunner* train = nullptr;
-  SignatureRunner* infer = nullptr;
-};
-
-Session Open(std::shared_ptr<const Model> model, bool xnnpack, Shape x_shape) {
-  InterpreterOptions options;
+Session Open(std::shared_ptr<const Model> model, bool xnnpack,
+             const Shape& x_shape) {
+  std::shared_ptr<Delegate> delegate;
   if (xnnpack) {
-    auto delegate = CreateXnnpackDelegate();
-    EXPECT_TRUE(delegate.ok()) << delegate.status();
-    options.delegates = {*delegate};
+    auto created = CreateXnnpackDelegate();
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (created.ok()) delegate = *std::move(created);
   }
-  auto interpreter = Interpreter::Create(std::move(model), options);
-  EXPECT_TRUE(interpreter.ok()) << interpreter.status();
-  Session s;
-  s.interpreter = *std::move(interpreter);
-  s.train = *s.interpreter->GetSignatureRunner("train");
-  s.infer = *s.interpreter->GetSignatureRunner("infer");
-  EXPECT_TRUE(s.train->ResizeInput("x", x_shape).ok());
-  EXPECT_TRUE(s.train->ResizeInput("y", {x_shape[0]}).ok());
-  EXPECT_TRUE(s.train->AllocateTensors().ok());
-  EXPECT_TRUE(s.infer->ResizeInput("x", x_shape).ok());
-  EXPECT_TRUE(s.infer->AllocateTensors().ok());
-  return s;
-}
-
-float TrainStep(Session& s, const std::vector<float>& x,
-                const std::vector<int32_t>& y) {
-  EXPECT_TRUE(s.train->SetInput<float>("x", x).ok());
-  EXPECT_TRUE(s.train->SetInput<int32_t>("y", y).ok());
-  absl::Status status = s.train->Invoke();
-  EXPECT_TRUE(status.ok()) << status;
-  return (*s.train->typed_output<float>("loss"))[0];
-}
-
-std::vector<float> Infer(Session& s, const std::vector<float>& x) {
-  EXPECT_TRUE(s.infer->SetInput<float>("x", x).ok());
-  absl::Status status = s.infer->Invoke();
-  EXPECT_TRUE(status.ok()) << status;
-  auto logits = *s.infer->typed_output<float>("logits");
-  return std::vector<float>(logits.begin(), logits.end());
+  return testing::Open(std::move(model), std::move(delegate), x_shape);
 }
 
 int DelegatedSteps(const SignatureRunner* runner) {
-  int n = 0;
-  for (int s = 0; s < runner->plan().num_steps(); ++s) {
-    n += runner->plan().step_delegate(s) == "xnnpack";
-  }
-  return n;
-}
-
-void Batch(std::mt19937& rng, int64_t n, int classes, std::vector<float>& x,
-           std::vector<int32_t>& y) {
-  std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
-  for (float& v : x) v = pixel(rng);
-  y.resize(static_cast<size_t>(n));
-  for (int32_t& v : y) v = static_cast<int32_t>(rng() % classes);
-}
-
-std::string ReadSpec(const std::string& name) {
-  std::ifstream file(std::string(ATTUNE_SOURCE_DIR) + "/examples/specs/" +
-                     name);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
+  return testing::DelegatedSteps(runner, "xnnpack");
 }
 
 // Trains two interpreters of `spec` (reference, xnnpack) on the same 50
