@@ -100,64 +100,11 @@ TEST(GpuTrainingTest, LossParityOver20StepsFrozenBackboneAdam) {
 }
 
 TEST(GpuTrainingTest, InferAfterTrainSeesNewWeights) {
-  auto model = Compile(kSmallCnn);
-  const Shape shape = {4, 12, 12, 1};
-  Session ref = Open(model, false, shape);
-  Session gpu = Open(model, true, shape);
-  std::mt19937 rng(5);
-  std::vector<float> x(4 * 12 * 12);
-  std::vector<int32_t> y;
-  Batch(rng, 4, 3, x, y);
-  const std::vector<float> before = Infer(gpu, x);
-  EXPECT_EQ(gpu.infer->plan().delegate_stats().repacks, 0);
-  TrainStep(ref, x, y);
-  TrainStep(gpu, x, y);
-  const std::vector<float> after = Infer(gpu, x);
-  const std::vector<float> expected = Infer(ref, x);
-  bool changed = false;
-  for (size_t i = 0; i < after.size(); ++i) {
-    changed = changed || std::fabs(after[i] - before[i]) > 1e-4;
-    EXPECT_NEAR(after[i], expected[i], 1e-4 * std::fabs(expected[i]) + 1e-5);
-  }
-  EXPECT_TRUE(changed);
-  EXPECT_EQ(gpu.infer->plan().delegate_stats().repacks, 1);
-  // Another infer without a train step uploads nothing.
-  Infer(gpu, x);
-  EXPECT_EQ(gpu.infer->plan().delegate_stats().repacks, 1);
+  testing::ExpectInferAfterTrainSeesNewWeights(Open);
 }
 
 TEST(GpuTrainingTest, FrozenBackboneUploadsOnce) {
-  auto model = Compile(kTransfer);
-  const Shape shape = {4, 16, 16, 3};
-  Session ref = Open(model, false, shape);
-  Session gpu = Open(model, true, shape);
-  const ExecutionPlan& plan = gpu.infer->plan();
-  ASSERT_EQ(plan.delegation_report().partitions.size(), 2u)
-      << "backbone and head in separate partitions";
-  std::mt19937 rng(7);
-  std::vector<float> x(4 * 16 * 16 * 3);
-  std::vector<int32_t> y;
-  for (int step = 0; step < 5; ++step) {
-    Batch(rng, 4, 5, x, y);
-    const float a = TrainStep(ref, x, y);
-    const float b = TrainStep(gpu, x, y);
-    EXPECT_NEAR(b, a, 1e-4 * std::fabs(a) + 1e-5);
-    const std::vector<float> la = Infer(ref, x);
-    const std::vector<float> lb = Infer(gpu, x);
-    for (size_t i = 0; i < la.size(); ++i) {
-      ASSERT_NEAR(lb[i], la[i], 1e-4 * std::fabs(la[i]) + 1e-5);
-    }
-  }
-  for (int s = 0; s < plan.num_steps(); ++s) {
-    if (plan.step_delegate(s).empty()) continue;
-    const DelegateKernelStats stats = plan.step_delegate_stats(s);
-    EXPECT_EQ(stats.invokes, 5);
-    if (plan.step_op(s) == OpCode::kConv2d) {
-      EXPECT_EQ(stats.repacks, 0) << "frozen backbone re-uploaded";
-    } else {
-      EXPECT_EQ(stats.repacks, 5) << "head re-uploaded after each step";
-    }
-  }
+  testing::ExpectFrozenBackboneRepacksOnlyTheHead(Open);
 }
 
 // fully_connected -> gelu (no GPU kernel) -> fully_connected: two

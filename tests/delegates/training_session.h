@@ -3,12 +3,15 @@
 
 // What the delegates' end-to-end training tests share: small models (a
 // W2-like CNN, a frozen-backbone transfer model), an interpreter with its
-// train and infer runners planned for one input shape, and train/infer
-// calls that fail the test on any error. Each delegate's test binary
-// (xnnpack_training_test.cc, gpu_training_test.cc) runs them with its own
-// delegate against the reference kernels.
+// train and infer runners planned for one input shape, train/infer calls
+// that fail the test on any error, and checks every delegate must pass.
+// Each delegate's test binary (xnnpack_training_test.cc,
+// gpu_training_test.cc) runs them with its own delegate against the
+// reference kernels.
 
+#include <cmath>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -143,6 +146,79 @@ inline void Batch(std::mt19937& rng, int64_t n, int classes,
   for (float& v : x) v = pixel(rng);
   y.resize(static_cast<size_t>(n));
   for (int32_t& v : y) v = static_cast<int32_t>(rng() % classes);
+}
+
+// Opens a session of `model` for inputs of `x_shape`, with the suite's
+// delegate when `with_delegate`, else on the reference kernels only.
+using OpenSession = std::function<Session(std::shared_ptr<const Model> model,
+                                          bool with_delegate,
+                                          const Shape& x_shape)>;
+
+// One train step on the small CNN, then infer with the delegate: the logits
+// moved and match the reference's within 1e-4 relative + 1e-5; the infer
+// plan re-packed (re-uploaded) once, and another infer with no train step
+// between re-packs nothing.
+inline void ExpectInferAfterTrainSeesNewWeights(const OpenSession& open) {
+  auto model = Compile(kSmallCnn);
+  const Shape shape = {4, 12, 12, 1};
+  Session ref = open(model, false, shape);
+  Session dut = open(model, true, shape);
+  std::mt19937 rng(5);
+  std::vector<float> x(4 * 12 * 12);
+  std::vector<int32_t> y;
+  Batch(rng, 4, 3, x, y);
+  const std::vector<float> before = Infer(dut, x);
+  TrainStep(ref, x, y);
+  TrainStep(dut, x, y);
+  const std::vector<float> after = Infer(dut, x);
+  const std::vector<float> expected = Infer(ref, x);
+  bool changed = false;
+  for (size_t i = 0; i < after.size(); ++i) {
+    changed = changed || std::fabs(after[i] - before[i]) > 1e-4;
+    EXPECT_NEAR(after[i], expected[i], 1e-4 * std::fabs(expected[i]) + 1e-5);
+  }
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(dut.infer->plan().delegate_stats().repacks, 1);
+  Infer(dut, x);
+  EXPECT_EQ(dut.infer->plan().delegate_stats().repacks, 1);
+}
+
+// The transfer model: backbone and head in separate partitions; over five
+// train steps losses and logits match the reference (1e-4 relative +
+// 1e-5), the frozen backbone's partition never re-packs and the head's
+// re-packs after each step.
+inline void ExpectFrozenBackboneRepacksOnlyTheHead(const OpenSession& open) {
+  auto model = Compile(kTransfer);
+  const Shape shape = {4, 16, 16, 3};
+  Session ref = open(model, false, shape);
+  Session dut = open(model, true, shape);
+  const ExecutionPlan& plan = dut.infer->plan();
+  ASSERT_EQ(plan.delegation_report().partitions.size(), 2u)
+      << "backbone and head in separate partitions";
+  std::mt19937 rng(7);
+  std::vector<float> x(4 * 16 * 16 * 3);
+  std::vector<int32_t> y;
+  for (int step = 0; step < 5; ++step) {
+    Batch(rng, 4, 5, x, y);
+    const float a = TrainStep(ref, x, y);
+    const float b = TrainStep(dut, x, y);
+    EXPECT_NEAR(b, a, 1e-4 * std::fabs(a) + 1e-5);
+    const std::vector<float> la = Infer(ref, x);
+    const std::vector<float> lb = Infer(dut, x);
+    for (size_t i = 0; i < la.size(); ++i) {
+      ASSERT_NEAR(lb[i], la[i], 1e-4 * std::fabs(la[i]) + 1e-5);
+    }
+  }
+  for (int s = 0; s < plan.num_steps(); ++s) {
+    if (plan.step_delegate(s).empty()) continue;
+    const DelegateKernelStats stats = plan.step_delegate_stats(s);
+    EXPECT_EQ(stats.invokes, 5);
+    if (plan.step_op(s) == OpCode::kConv2d) {
+      EXPECT_EQ(stats.repacks, 0) << "frozen backbone re-packed";
+    } else {
+      EXPECT_EQ(stats.repacks, 5) << "head re-packed after each step";
+    }
+  }
 }
 
 }  // namespace attune::testing
