@@ -18,32 +18,15 @@
 #include "engine/interpreter.h"
 #include "gtest/gtest.h"
 #include "tests/delegates/gpu_test_util.h"
+#include "tests/delegates/op_case.h"
 
 namespace attune {
 namespace {
 
-using Rng = std::mt19937;
-
-std::vector<float> Random(Rng& rng, int64_t n, float lo = -1, float hi = 1) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
-int64_t Count(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
-struct Case {
-  std::shared_ptr<const Model> model;
-  Shape x_shape;
-  std::vector<float> x;
-  double terms = 0;  // reduction length K; 0: elementwise tolerance
-  std::string what;
-};
+using testing::Case;
+using testing::OneOp;
+using testing::Random;
+using testing::Rng;
 
 // Runs `infer` on `c` with `delegates`; returns y and the plan's number of
 // delegated steps.
@@ -103,42 +86,6 @@ class ToleranceUse : public ::testing::Test {
 
   double max_used_ = 0;
 };
-
-// One op on x and constant (or variable) operands.
-Case OneOp(Rng& rng, OpCode op, Shape x_shape, std::vector<Shape> operands,
-           Attributes attrs, bool as_variables, std::string what,
-           float x_lo = -1, float x_hi = 1, float w_lo = -1, float w_hi = 1) {
-  ModelBuilder b(what);
-  const int x = b.Input("x", DType::kFloat32, x_shape);
-  std::vector<int> inputs = {x};
-  for (size_t i = 0; i < operands.size(); ++i) {
-    const std::vector<float> values =
-        Random(rng, Count(operands[i]), w_lo, w_hi);
-    const std::string name = "w" + std::to_string(i);
-    if (as_variables) {
-      const int buffer =
-          b.AddBuffer({reinterpret_cast<const uint8_t*>(values.data()),
-                       values.size() * sizeof(float)});
-      const int v =
-          b.AddVariable({name, DType::kFloat32, operands[i],
-                         Initializer::kConstantBuffer, buffer, 0, true});
-      inputs.push_back(
-          b.Op1(OpCode::kReadVariable, {}, Attributes().SetInt("variable", v)));
-    } else {
-      inputs.push_back(b.Constant<float>(name, operands[i], values));
-    }
-  }
-  const int y = b.Op1(op, inputs, std::move(attrs));
-  b.AddSignature("infer", {{"x", x}}, {{"y", y}});
-  auto model = b.BuildModel();
-  EXPECT_TRUE(model.ok()) << what << ": " << model.status();
-  Case c;
-  c.model = model.ok() ? *model : nullptr;
-  c.x_shape = x_shape;
-  c.x = Random(rng, Count(x_shape), x_lo, x_hi);
-  c.what = what;
-  return c;
-}
 
 const char* const kActivations[] = {"none", "relu", "relu6", "sigmoid", "tanh"};
 

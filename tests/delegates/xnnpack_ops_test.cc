@@ -3,6 +3,7 @@
 // whose weights are constants or variables, runs `infer` with and without
 // the delegate and compares within the delegate's stated tolerance:
 // |xnn - ref| <= 1e-4 * |ref| + 1e-5 * sqrt(K) (K terms per output).
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -13,32 +14,15 @@
 #include "delegates/xnnpack/xnnpack_delegate.h"
 #include "engine/interpreter.h"
 #include "gtest/gtest.h"
+#include "tests/delegates/op_case.h"
 
 namespace attune {
 namespace {
 
-using Rng = std::mt19937;
-
-std::vector<float> Random(Rng& rng, int64_t n, float lo = -1, float hi = 1) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
-int64_t Count(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
-struct Case {
-  std::shared_ptr<const Model> model;
-  Shape x_shape;
-  std::vector<float> x;
-  double terms = 1;  // reduction length K for the tolerance
-  std::string what;
-};
+using testing::Case;
+using testing::OneOp;
+using testing::Random;
+using testing::Rng;
 
 // Runs `infer` on `c` with `delegates`; returns y and the plan's number of
 // delegated steps.
@@ -76,46 +60,12 @@ void ExpectParity(const Case& c, bool expect_delegated = true) {
   EXPECT_EQ(ref_steps, 0);
   if (expect_delegated) EXPECT_GE(xnn_steps, 1) << c.what;
   ASSERT_EQ(ref.size(), got.size()) << c.what;
-  const double abs_tol = 1e-5 * std::sqrt(c.terms);
+  // An elementwise case (terms 0) gets the tolerance of one term.
+  const double abs_tol = 1e-5 * std::sqrt(std::max(c.terms, 1.0));
   for (size_t i = 0; i < ref.size(); ++i) {
     ASSERT_NEAR(got[i], ref[i], 1e-4 * std::fabs(ref[i]) + abs_tol)
         << c.what << " element " << i;
   }
-}
-
-// One op on x and `extra` constant/variable operands.
-Case OneOp(Rng& rng, OpCode op, Shape x_shape, std::vector<Shape> operands,
-           Attributes attrs, bool as_variables, std::string what,
-           float x_lo = -1, float x_hi = 1) {
-  ModelBuilder b(what);
-  const int x = b.Input("x", DType::kFloat32, x_shape);
-  std::vector<int> inputs = {x};
-  for (size_t i = 0; i < operands.size(); ++i) {
-    const std::vector<float> values = Random(rng, Count(operands[i]));
-    const std::string name = "w" + std::to_string(i);
-    if (as_variables) {
-      const int buffer =
-          b.AddBuffer({reinterpret_cast<const uint8_t*>(values.data()),
-                       values.size() * sizeof(float)});
-      const int v =
-          b.AddVariable({name, DType::kFloat32, operands[i],
-                         Initializer::kConstantBuffer, buffer, 0, true});
-      inputs.push_back(
-          b.Op1(OpCode::kReadVariable, {}, Attributes().SetInt("variable", v)));
-    } else {
-      inputs.push_back(b.Constant<float>(name, operands[i], values));
-    }
-  }
-  const int y = b.Op1(op, inputs, std::move(attrs));
-  b.AddSignature("infer", {{"x", x}}, {{"y", y}});
-  auto model = b.BuildModel();
-  EXPECT_TRUE(model.ok()) << what << ": " << model.status();
-  Case c;
-  c.model = model.ok() ? *model : nullptr;
-  c.x_shape = x_shape;
-  c.x = Random(rng, Count(x_shape), x_lo, x_hi);
-  c.what = what;
-  return c;
 }
 
 const char* const kActivations[] = {"none", "relu", "relu6"};
@@ -222,7 +172,7 @@ TEST(XnnpackOpsTest, Binary) {
         ModelBuilder b("div");
         const int x = b.Input("x", DType::kFloat32, xs);
         const int w =
-            b.Constant<float>("w", ws, Random(rng, Count(ws), 0.5, 2));
+            b.Constant<float>("w", ws, Random(rng, NumElements(ws), 0.5, 2));
         const int y = b.Op1(op, {x, w});
         b.AddSignature("infer", {{"x", x}}, {{"y", y}});
         c.model = *b.BuildModel();
